@@ -1,0 +1,251 @@
+"""The `crisiscell` command.
+
+Commands that work on a file (`impact`, `demo-map`) never touch Django or a database, so
+they start fast and run anywhere. The others set Django up on CRISISCELL_DATABASE_URL.
+Exit codes: 0 success, 1 a check failed, 2 bad input (errors on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisiscell.settings")
+    import django
+
+    django.setup()
+
+
+def _fail(errors: Sequence[object], prefix: str = "error") -> int:
+    for e in errors:
+        print(f"{prefix}: {e}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+# --- impact ---------------------------------------------------------------
+
+
+def _parse_situation(args: argparse.Namespace):
+    from crisiscell.engine.impact import Situation
+
+    errors: list[str] = []
+    states: dict[str, str] = {}
+    for item in args.host:
+        host, sep, state = item.partition("=")
+        if not sep or not host or not state:
+            errors.append(f"--host {item!r}: expected HOST=STATE")
+        else:
+            states[host] = state
+    blocked = set()
+    for item in args.block:
+        src, sep, dst = item.partition(":")
+        if not sep or not src or not dst:
+            errors.append(f"--block {item!r}: expected FROM:TO")
+        else:
+            blocked.add((src, dst))
+    situation = Situation(
+        host_states=states,
+        isolated_zones=frozenset(args.isolate),
+        blocked_flows=frozenset(blocked),
+        internet_cut=args.internet_cut,
+    )
+    return situation, errors
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    from crisiscell.engine.groupmap import MapInvalid
+    from crisiscell.engine.impact import check_situation, impact
+    from crisiscell.engine.mapfiles import MapFileError, read_map
+
+    try:
+        gm = read_map(Path(args.map))
+    except (MapInvalid, MapFileError) as exc:
+        return _fail(exc.errors)
+    situation, errors = _parse_situation(args)
+    errors += [str(e) for e in check_situation(gm, situation)]
+    if errors:
+        return _fail(errors)
+    result = impact(gm, situation)
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1, sort_keys=True)
+        print()
+    else:
+        for sid, si in sorted(result.services.items()):
+            if si.status != "normal":
+                print(f"{si.status.upper():9} {sid}")
+                for r in si.reasons:
+                    print(f"          {r.text()}")
+        counts = result.counts()
+        print(", ".join(f"{counts.get(k, 0)} {k}" for k in ("normal", "degraded", "down")))
+    return 0
+
+
+# --- demo map ------------------------------------------------------------
+
+
+def cmd_demo_map(args: argparse.Namespace) -> int:
+    from crisiscell.engine import demo_map
+    from crisiscell.engine.groupmap import parse_map
+    from crisiscell.engine.mapfiles import write_map
+
+    if args.sites is not None and args.sites < 1:
+        return _fail(["--sites must be at least 1"])
+    doc = demo_map.generate(seed=args.seed, sites=args.sites)
+    if args.out:
+        fmt = args.format or Path(args.out).suffix.lstrip(".") or "yaml"
+        write_map(parse_map(doc), fmt, Path(args.out))
+    elif (args.format or "yaml") == "json":
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        demo_map.dump_yaml(doc, sys.stdout)
+    return 0
+
+
+# --- map import / export --------------------------------------------------
+
+
+def cmd_map_import(args: argparse.Namespace) -> int:
+    from crisiscell.engine.groupmap import MapInvalid
+    from crisiscell.engine.mapfiles import MapFileError, read_map
+
+    try:
+        gm = read_map(Path(args.file))
+    except (MapInvalid, MapFileError) as exc:
+        print(f"{args.file}: {len(exc.errors)} error(s), nothing was imported", file=sys.stderr)
+        return _fail(exc.errors)
+    _django()
+    from crisiscell.inventory.importer import import_map
+
+    counts = import_map(gm)
+    print("imported " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return 0
+
+
+def cmd_map_export(args: argparse.Namespace) -> int:
+    from crisiscell.engine.mapfiles import write_map
+
+    _django()
+    from crisiscell.inventory.snapshot import load_map
+
+    if args.format in ("xlsx", "csv") and not args.out:
+        return _fail([f"--format {args.format} needs --out"])
+    gm = load_map()
+    write_map(gm, args.format, Path(args.out) if args.out else sys.stdout)
+    return 0
+
+
+# --- database, demo and server -------------------------------------------
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["crisiscell", *args.rest])
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _django()
+    from crisiscell.web.demo import load_demo
+
+    for line in load_demo(seed=args.seed, sites=args.sites):
+        print(line, flush=True)
+    if args.no_serve:
+        return 0
+    return _serve(args.host, args.port, args.threads)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    return _serve(args.host, args.port, args.threads)
+
+
+def _serve(host: str, port: int, threads: int) -> int:
+    from waitress import serve
+
+    from crisiscell.wsgi import application
+
+    print(f"crisiscell: serving on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+    serve(application, host=host, port=port, threads=threads, ident="crisiscell")
+    return 0
+
+
+# --- argument parsing ----------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="crisiscell", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("impact", help="care impact of a network situation, on a map file")
+    s.add_argument("--map", required=True, help="group map: .yaml, .json, .xlsx or a folder of CSV")
+    s.add_argument("--host", action="append", default=[], metavar="ID=STATE", help="set a host state")
+    s.add_argument("--isolate", action="append", default=[], metavar="ZONE", help="isolate a zone")
+    s.add_argument("--block", action="append", default=[], metavar="FROM:TO", help="block a flow")
+    s.add_argument("--internet-cut", action="store_true", help="cut every flow to or from the internet")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=cmd_impact)
+
+    s = sub.add_parser("demo-map", help="write a realistic, deterministic demo group map")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--sites", type=int, default=None, help="number of sites (default: the 16 of the demo group)")
+    s.add_argument("--format", choices=["yaml", "json", "xlsx", "csv"], default=None)
+    s.add_argument("--out", help="file (or folder for csv); default: standard output")
+    s.set_defaults(func=cmd_demo_map)
+
+    s = sub.add_parser("map", help="import or export the group map of the database")
+    msub = s.add_subparsers(dest="map_command", required=True, metavar="ACTION")
+    m = msub.add_parser("import", help="import (or update) the group map from a file, all or nothing")
+    m.add_argument("file", help=".yaml, .yml, .json, .xlsx, or a folder of CSV files")
+    m.set_defaults(func=cmd_map_import)
+    m = msub.add_parser("export", help="export the group map")
+    m.add_argument("--format", choices=["yaml", "json", "xlsx", "csv"], default="yaml")
+    m.add_argument("--out", help="file (folder for csv); default: standard output")
+    m.set_defaults(func=cmd_map_export)
+
+    s = sub.add_parser("demo", help="load the demo group into the database, then serve it")
+    s.add_argument("--no-serve", action="store_true", help="load only")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--sites", type=int, default=None)
+    _server_args(s)
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("serve", help="serve the web interface with waitress")
+    _server_args(s)
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("manage", help="run a Django management command (migrate, createsuperuser, …)")
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_manage)
+    return p
+
+
+def _server_args(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--threads", type=int, default=8)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pure algorithms of crisiscell: no Django import allowed in this package."""

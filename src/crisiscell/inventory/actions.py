@@ -1,0 +1,74 @@
+"""The one door for every change to the network's state.
+
+Views, the API and commands call these functions; they never save the models directly.
+Each checks the user's right, validates, and writes in one short transaction on a row
+locked for update, so two people acting at once cannot apply the same change twice.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crisiscell.engine.groupmap import HOST_STATES
+
+from .models import Flow, Group, Host, Zone
+
+PERMISSION = "inventory.change_network_state"
+
+
+def can_change_network(user) -> bool:
+    return bool(user and user.is_active and user.has_perm(PERMISSION))
+
+
+def _require(user) -> None:
+    if not can_change_network(user):
+        raise PermissionDenied(_("Your role does not allow changing the network's state."))
+
+
+def set_host_state(user, host_id: int, state: str) -> Host:
+    _require(user)
+    if state not in HOST_STATES:
+        raise ValidationError(_("Unknown host state %(state)r.") % {"state": state})
+    with transaction.atomic():
+        host = Host.objects.select_for_update().get(pk=host_id)
+        if host.state != state:
+            host.state = state
+            host.state_changed_at = timezone.now()
+            host.state_changed_by = user
+            host.save(update_fields=["state", "state_changed_at", "state_changed_by"])
+    return host
+
+
+def set_zone_isolated(user, zone_id: int, isolated: bool) -> Zone:
+    _require(user)
+    with transaction.atomic():
+        zone = Zone.objects.select_for_update().get(pk=zone_id)
+        if zone.isolated != isolated:
+            zone.isolated = isolated
+            zone.save(update_fields=["isolated"])
+    return zone
+
+
+def set_flow_blocked(user, flow_id: int, blocked: bool) -> Flow:
+    _require(user)
+    with transaction.atomic():
+        flow = Flow.objects.select_for_update().get(pk=flow_id)
+        if flow.blocked != blocked:
+            flow.blocked = blocked
+            flow.save(update_fields=["blocked"])
+    return flow
+
+
+def set_internet_cut(user, cut: bool) -> Group:
+    _require(user)
+    with transaction.atomic():
+        group = Group.objects.select_for_update().first()
+        if group is None:
+            raise ValidationError(_("No group map has been imported yet."))
+        if group.internet_cut != cut:
+            group.internet_cut = cut
+            group.save(update_fields=["internet_cut"])
+    return group

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
+from django.urls import include, path
+
+
+@login_not_required
+def health(request):
+    """Liveness for a reverse proxy or a monitor: no login, no data."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("crisiscell.web.urls")),
+]

@@ -1,0 +1,47 @@
+"""`crisiscell demo`: a ready-to-use database with the demo group and demo users."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+
+from crisiscell.engine import demo_map
+from crisiscell.engine.groupmap import parse_map
+from crisiscell.inventory.importer import import_map
+from crisiscell.inventory.roles import ensure_roles
+
+#: username -> role of the demo cast
+DEMO_USERS = {"demo": "crisis_director", "observer": "observer"}
+
+
+def load_demo(seed: int = 1, sites: int | None = None) -> Iterator[str]:
+    """Migrate, load the demo group map, create the demo users; yield progress lines."""
+    db = settings.DATABASES["default"]
+    yield f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}"
+    call_command("migrate", interactive=False, verbosity=0)
+    yield "database migrated"
+    gm = parse_map(demo_map.generate(seed=seed, sites=sites))
+    counts = import_map(gm)
+    yield "demo group loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+    for line in create_demo_users():
+        yield line
+
+
+def create_demo_users() -> Iterator[str]:
+    """(Re)create the demo users with fresh random passwords, printed once."""
+    User = get_user_model()
+    with transaction.atomic():
+        groups = ensure_roles()
+        for username, role in DEMO_USERS.items():
+            password = secrets.token_urlsafe(9)
+            user, _ = User.objects.get_or_create(username=username)
+            user.set_password(password)
+            user.is_active = True
+            user.save()
+            user.groups.set([groups[role]])
+            yield f"user {username!r} ({role}) password: {password}"
