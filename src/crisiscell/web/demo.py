@@ -28,8 +28,7 @@ def load_demo(seed: int = 1, sites: int | None = None) -> Iterator[str]:
     gm = parse_map(demo_map.generate(seed=seed, sites=sites))
     counts = import_map(gm)
     yield "demo group loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items())
-    for line in create_demo_users():
-        yield line
+    yield from create_demo_users()
 
 
 def create_demo_users() -> Iterator[str]:
