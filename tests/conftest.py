@@ -1,4 +1,5 @@
-"""Shared fixtures: a named cast of users in their roles, so permission tests read like sentences."""
+"""Shared fixtures: a named cast of people in their roles, so permission tests read like
+sentences."""
 
 from __future__ import annotations
 

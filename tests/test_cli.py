@@ -43,7 +43,9 @@ def test_impact_json_contract(map_file):
 
 
 def test_impact_isolate_block_and_internet_cut(map_file):
-    r = run("impact", "--map", str(map_file), "--block", "ARL-WS:DC-SRV", "--internet-cut", "--json")
+    r = run(
+        "impact", "--map", str(map_file), "--block", "ARL-WS:DC-SRV", "--internet-cut", "--json"
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["services"]["ARL-RAD"]["status"] == "degraded"

@@ -98,15 +98,16 @@ def cmd_demo_map(args: argparse.Namespace) -> int:
 
     if args.sites is not None and args.sites < 1:
         return _fail(["--sites must be at least 1"])
-    doc = demo_map.generate(seed=args.seed, sites=args.sites)
+    gm = parse_map(demo_map.generate(seed=args.seed, sites=args.sites))
     if args.out:
-        fmt = args.format or Path(args.out).suffix.lstrip(".") or "yaml"
-        write_map(parse_map(doc), fmt, Path(args.out))
-    elif (args.format or "yaml") == "json":
-        json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
-        print()
+        fmt = args.format or {".yml": "yaml", ".json": "json", ".xlsx": "xlsx"}.get(
+            Path(args.out).suffix.lower(), "csv" if not Path(args.out).suffix else "yaml"
+        )
+        write_map(gm, fmt, Path(args.out))
+    elif args.format in ("xlsx", "csv"):
+        return _fail([f"--format {args.format} needs --out"])
     else:
-        demo_map.dump_yaml(doc, sys.stdout)
+        write_map(gm, args.format or "yaml", sys.stdout)
     return 0
 
 
@@ -125,7 +126,11 @@ def cmd_map_import(args: argparse.Namespace) -> int:
     _django()
     from crisiscell.inventory.importer import import_map
 
-    counts = import_map(gm)
+    try:
+        counts = import_map(gm)
+    except MapInvalid as exc:
+        print(f"{args.file}: {len(exc.errors)} error(s), nothing was imported", file=sys.stderr)
+        return _fail(exc.errors)
     print("imported " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return 0
 
@@ -192,23 +197,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("impact", help="care impact of a network situation, on a map file")
     s.add_argument("--map", required=True, help="group map: .yaml, .json, .xlsx or a folder of CSV")
-    s.add_argument("--host", action="append", default=[], metavar="ID=STATE", help="set a host state")
+    s.add_argument(
+        "--host", action="append", default=[], metavar="ID=STATE", help="set a host state"
+    )
     s.add_argument("--isolate", action="append", default=[], metavar="ZONE", help="isolate a zone")
     s.add_argument("--block", action="append", default=[], metavar="FROM:TO", help="block a flow")
-    s.add_argument("--internet-cut", action="store_true", help="cut every flow to or from the internet")
+    s.add_argument(
+        "--internet-cut", action="store_true", help="cut every flow to or from the internet"
+    )
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=cmd_impact)
 
     s = sub.add_parser("demo-map", help="write a realistic, deterministic demo group map")
     s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--sites", type=int, default=None, help="number of sites (default: the 16 of the demo group)")
+    s.add_argument(
+        "--sites",
+        type=int,
+        default=None,
+        help="number of sites (default: the 16 of the demo group)",
+    )
     s.add_argument("--format", choices=["yaml", "json", "xlsx", "csv"], default=None)
     s.add_argument("--out", help="file (or folder for csv); default: standard output")
     s.set_defaults(func=cmd_demo_map)
 
     s = sub.add_parser("map", help="import or export the group map of the database")
     msub = s.add_subparsers(dest="map_command", required=True, metavar="ACTION")
-    m = msub.add_parser("import", help="import (or update) the group map from a file, all or nothing")
+    m = msub.add_parser(
+        "import", help="import (or update) the group map from a file, all or nothing"
+    )
     m.add_argument("file", help=".yaml, .yml, .json, .xlsx, or a folder of CSV files")
     m.set_defaults(func=cmd_map_import)
     m = msub.add_parser("export", help="export the group map")
@@ -227,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     _server_args(s)
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("manage", help="run a Django management command (migrate, createsuperuser, …)")
+    s = sub.add_parser(
+        "manage", help="run a Django management command (migrate, createsuperuser, …)"
+    )
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_manage)
     return p

@@ -128,7 +128,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        ),
     }
     _db["TEST"] = {"NAME": env("TEST_SQLITE_NAME")} if env("TEST_SQLITE_NAME") else {}
 DATABASES = {"default": _db}
@@ -136,7 +138,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
@@ -151,7 +156,7 @@ USE_TZ = True
 TIME_ZONE = env("TIME_ZONE", "Europe/Brussels")
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env("STATIC_ROOT") or DATA_DIR / "static")
+STATIC_ROOT = env("STATIC_ROOT")  # only a server collects static files; a laptop serves the package
 WHITENOISE_USE_FINDERS = True  # serve straight from the package: no collectstatic on a laptop
 WHITENOISE_AUTOREFRESH = DEBUG
 

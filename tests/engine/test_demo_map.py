@@ -10,8 +10,9 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from crisiscell.engine.demo_map import DEFAULT_SITES, INTERNET, dump_yaml, generate
+from crisiscell.engine.demo_map import DEFAULT_SITES, INTERNET, generate
 from crisiscell.engine.groupmap import parse_map
+from crisiscell.engine.yaml_writer import dump_yaml
 
 
 def load_yaml(text: str):

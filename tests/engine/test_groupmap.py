@@ -53,7 +53,12 @@ def errors_of(doc) -> list[str]:
 def test_valid_map_parses_and_round_trips():
     gm = parse_map(DOC)
     assert gm.counts() == {
-        "sites": 2, "zones": 3, "flows": 1, "hosts": 2, "applications": 2, "services": 1,
+        "sites": 2,
+        "zones": 3,
+        "flows": 1,
+        "hosts": 2,
+        "applications": 2,
+        "services": 1,
     }
     assert gm.service("ARL-RAD").needs[0].without == "degraded"
     assert gm.zone("INTERNET").site is None
@@ -92,22 +97,45 @@ def test_dependency_cycle_is_named():
     "mutate, expected",
     [
         (lambda d: d["hosts"][0].update(id=7), "hosts[0].id: expected text, got a number (7)"),
-        (lambda d: d["services"][0].update(capacity_minutes_per_day="lots"),
-         "services[0].capacity_minutes_per_day: expected a whole number, got text ('lots')"),
-        (lambda d: d["services"][0].update(degraded_capacity=1.5),
-         "services[0].degraded_capacity: must be a share between 0 and 1, got 1.5"),
-        (lambda d: d["applications"][1].update(hosts=[]),
-         "applications[1].hosts: must list at least one id"),
-        (lambda d: d["zones"][0].pop("site"),
-         "zones[0].site: missing required field (only internet zones may have no site)"),
-        (lambda d: d["flows"].append({"from": "ARL-WS", "to": "DC-SRV"}),
-         "flows[1]: duplicate flow 'ARL-WS' -> 'DC-SRV' (first at flows[0])"),
-        (lambda d: d.update(extra=[]), "extra: unknown section (expected: group, sites, zones, "
-         "flows, hosts, applications, services)"),
+        (
+            lambda d: d["services"][0].update(capacity_minutes_per_day="lots"),
+            "services[0].capacity_minutes_per_day: expected a whole number, got text ('lots')",
+        ),
+        (
+            lambda d: d["services"][0].update(degraded_capacity=1.5),
+            "services[0].degraded_capacity: must be a share between 0 and 1, got 1.5",
+        ),
+        (
+            lambda d: d["applications"][1].update(hosts=[]),
+            "applications[1].hosts: must list at least one id",
+        ),
+        (
+            lambda d: d["zones"][0].pop("site"),
+            "zones[0].site: missing required field (only internet zones may have no site)",
+        ),
+        (
+            lambda d: d["flows"].append({"from": "ARL-WS", "to": "DC-SRV"}),
+            "flows[1]: duplicate flow 'ARL-WS' -> 'DC-SRV' (first at flows[0])",
+        ),
+        (
+            lambda d: d.update(extra=[]),
+            "extra: unknown section (expected: group, sites, zones, "
+            "flows, hosts, applications, services)",
+        ),
         (lambda d: d["sites"][0].update(colour="red"), "sites[0].colour: unknown field"),
         (lambda d: d.update(hosts={}), "hosts: expected a list, got a mapping"),
-        (lambda d: d["group"].update(country="Belgium"),
-         "group.country: expected a two-letter ISO code, got 'Belgium'"),
+        (
+            lambda d: d["group"].update(timezone=""),
+            "group.timezone: unknown time zone '' (e.g. Europe/Brussels)",
+        ),
+        (
+            lambda d: d["group"].update(timezone="Europe/Arlon"),
+            "group.timezone: unknown time zone 'Europe/Arlon' (e.g. Europe/Brussels)",
+        ),
+        (
+            lambda d: d["group"].update(country="Belgium"),
+            "group.country: expected a two-letter ISO code, got 'Belgium'",
+        ),
     ],
 )
 def test_each_kind_of_error(mutate, expected):

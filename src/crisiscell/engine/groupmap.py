@@ -11,6 +11,7 @@ No Django here: the engines and the command line use this module on a bare file.
 from __future__ import annotations
 
 import math
+import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,7 +195,11 @@ GROUP_FIELDS = (
 #: Columns of each section, in export order. `service_needs` is the tabular form of
 #: `services[].needs`, one row per need.
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {
-    "sites": (_f("id", required=True), _f("name", required=True), _f("kind", required=True, choices=SITE_KINDS)),
+    "sites": (
+        _f("id", required=True),
+        _f("name", required=True),
+        _f("kind", required=True, choices=SITE_KINDS),
+    ),
     "zones": (
         _f("id", required=True),
         _f("site"),
@@ -257,7 +262,11 @@ def type_error(spec: FieldSpec, value: Any) -> str | None:
         if value < 0:
             return "must not be negative"
     elif spec.type == FLOAT:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             return f"expected a number, got {_kind(value)}"
         if value < 0:
             return "must not be negative"
@@ -366,6 +375,10 @@ def parse_map(doc: Any) -> GroupMap:
             group = Group(**{k: v for k, v in g.items()})
             if len(group.country) != 2 or not group.country.isalpha():
                 c.err("group.country", f"expected a two-letter ISO code, got {group.country!r}")
+            if not _known_timezone(group.timezone):
+                c.err(
+                    "group.timezone", f"unknown time zone {group.timezone!r} (e.g. Europe/Brussels)"
+                )
 
     sites = c.section(doc, "sites")
     zones = c.section(doc, "zones")
@@ -416,7 +429,10 @@ def parse_map(doc: Any) -> GroupMap:
             if z not in zone_ids:
                 c.err(f"{path}.workstations[{j}]", f"unknown zone {z!r}")
             elif zone_kind[z] == "internet":
-                c.err(f"{path}.workstations[{j}]", f"zone {z!r} is the internet, not a place staff work from")
+                c.err(
+                    f"{path}.workstations[{j}]",
+                    f"zone {z!r} is the internet, not a place staff work from",
+                )
         _no_repeats(c, path, "workstations", r["workstations"])
         share = r.get("degraded_capacity", DEFAULT_DEGRADED_CAPACITY)
         if share > 1:
@@ -442,8 +458,12 @@ def parse_map(doc: Any) -> GroupMap:
         group=group,
         sites=tuple(Site(r["id"], r["name"], r["kind"]) for _, r in sites),
         zones=tuple(Zone(r["id"], r["kind"], r.get("site"), r.get("name", "")) for _, r in zones),
-        flows=tuple(Flow(r["from"], r["to"], r.get("ports", ""), r.get("purpose", "")) for _, r in flows),
-        hosts=tuple(Host(r["id"], r["zone"], r["role"], r.get("os", ""), r.get("ip", "")) for _, r in hosts),
+        flows=tuple(
+            Flow(r["from"], r["to"], r.get("ports", ""), r.get("purpose", "")) for _, r in flows
+        ),
+        hosts=tuple(
+            Host(r["id"], r["zone"], r["role"], r.get("os", ""), r.get("ip", "")) for _, r in hosts
+        ),
         applications=tuple(
             Application(
                 r["id"],
@@ -456,6 +476,14 @@ def parse_map(doc: Any) -> GroupMap:
         ),
         services=tuple(built_services),
     )
+
+
+def _known_timezone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _raw_needs(doc: Mapping, path: str) -> Any:
@@ -478,7 +506,10 @@ def _needs(c: _Checker, path: str, doc_needs: Any, app_ids: Mapping) -> list[Nee
         if rec["app"] not in app_ids:
             c.err(f"{path}.needs[{j}].app", f"unknown application {rec['app']!r}")
         elif rec["app"] in seen:
-            c.err(f"{path}.needs[{j}].app", f"application {rec['app']!r} already needed at needs[{seen[rec['app']]}]")
+            c.err(
+                f"{path}.needs[{j}].app",
+                f"application {rec['app']!r} already needed at needs[{seen[rec['app']]}]",
+            )
         else:
             seen[rec["app"]] = j
             needs.append(Need(rec["app"], rec["without"]))
@@ -562,12 +593,25 @@ def map_to_doc(gm: GroupMap) -> dict[str, Any]:
 
     return {
         "group": clean(
-            {"id": gm.group.id, "name": gm.group.name, "timezone": gm.group.timezone, "country": gm.group.country}
+            {
+                "id": gm.group.id,
+                "name": gm.group.name,
+                "timezone": gm.group.timezone,
+                "country": gm.group.country,
+            }
         ),
         "sites": [{"id": s.id, "name": s.name, "kind": s.kind} for s in gm.sites],
-        "zones": [clean({"id": z.id, "site": z.site, "kind": z.kind, "name": z.name}) for z in gm.zones],
-        "flows": [clean({"from": f.source, "to": f.target, "ports": f.ports, "purpose": f.purpose}) for f in gm.flows],
-        "hosts": [clean({"id": h.id, "zone": h.zone, "role": h.role, "os": h.os, "ip": h.ip}) for h in gm.hosts],
+        "zones": [
+            clean({"id": z.id, "site": z.site, "kind": z.kind, "name": z.name}) for z in gm.zones
+        ],
+        "flows": [
+            clean({"from": f.source, "to": f.target, "ports": f.ports, "purpose": f.purpose})
+            for f in gm.flows
+        ],
+        "hosts": [
+            clean({"id": h.id, "zone": h.zone, "role": h.role, "os": h.os, "ip": h.ip})
+            for h in gm.hosts
+        ],
         "applications": [
             clean(
                 {

@@ -28,6 +28,8 @@ class Group(models.Model):
     timezone = models.CharField(max_length=64, default="Europe/Brussels")
     country = models.CharField(max_length=2, default="BE")
     internet_cut = models.BooleanField(default=False)
+    #: Goes up by one with every import: what a compiled copy of the map is checked against.
+    map_version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("group")
@@ -51,7 +53,9 @@ class Site(models.Model):
 
 class Zone(models.Model):
     code = models.CharField(max_length=100, unique=True)
-    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="zones")
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="zones"
+    )
     kind = models.CharField(max_length=20, choices=_choices(gmap.ZONE_KINDS))
     name = models.CharField(max_length=200, blank=True)
     isolated = models.BooleanField(default=False)
@@ -74,7 +78,9 @@ class Flow(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = _("flow")
-        constraints = [models.UniqueConstraint(fields=["source", "target"], name="flow_unique_pair")]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="flow_unique_pair")
+        ]
 
     def __str__(self) -> str:
         return f"{self.source.code} → {self.target.code}"
@@ -96,7 +102,10 @@ class Host(models.Model):
         ordering = ["id"]
         verbose_name = _("host")
         permissions = [
-            ("change_network_state", "Can set host states, isolate zones, block flows, cut the internet"),
+            (
+                "change_network_state",
+                "Can set host states, isolate zones, block flows, cut the internet",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,23 +126,37 @@ class Application(models.Model):
 
 
 class ApplicationHost(models.Model):
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="host_links")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="host_links"
+    )
     host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="app_links")
     position = models.PositiveIntegerField()
 
     class Meta:
         ordering = ["application", "position"]
-        constraints = [models.UniqueConstraint(fields=["application", "host"], name="app_host_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "host"], name="app_host_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}:{self.host_id}"
 
 
 class ApplicationNeed(models.Model):
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="need_links")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="need_links"
+    )
     needed = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="needed_by")
     position = models.PositiveIntegerField()
 
     class Meta:
         ordering = ["application", "position"]
-        constraints = [models.UniqueConstraint(fields=["application", "needed"], name="app_need_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "needed"], name="app_need_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}->{self.needed_id}"
 
 
 class CareService(models.Model):
@@ -154,13 +177,20 @@ class CareService(models.Model):
 
 
 class ServiceWorkstation(models.Model):
-    service = models.ForeignKey(CareService, on_delete=models.CASCADE, related_name="workstation_links")
+    service = models.ForeignKey(
+        CareService, on_delete=models.CASCADE, related_name="workstation_links"
+    )
     zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveIntegerField()
 
     class Meta:
         ordering = ["service", "position"]
-        constraints = [models.UniqueConstraint(fields=["service", "zone"], name="service_zone_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "zone"], name="service_zone_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}@{self.zone_id}"
 
 
 class ServiceNeed(models.Model):
@@ -171,4 +201,9 @@ class ServiceNeed(models.Model):
 
     class Meta:
         ordering = ["service", "position"]
-        constraints = [models.UniqueConstraint(fields=["service", "application"], name="service_need_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "application"], name="service_need_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}:{self.application_id} ({self.without})"

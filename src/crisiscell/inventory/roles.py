@@ -25,7 +25,9 @@ def ensure_roles() -> dict[str, Group]:
         wanted = []
         for dotted in perms:
             app_label, codename = dotted.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
         group.permissions.set(wanted)
         groups[name] = group
     return groups

@@ -29,14 +29,14 @@ def load_map() -> GroupMap:
     app_code = dict(m.Application.objects.values_list("id", "code"))
 
     app_hosts: dict[int, list[str]] = defaultdict(list)
-    for app_id, host_id in m.ApplicationHost.objects.order_by("application", "position").values_list(
-        "application_id", "host_id"
-    ):
+    for app_id, host_id in m.ApplicationHost.objects.order_by(
+        "application", "position"
+    ).values_list("application_id", "host_id"):
         app_hosts[app_id].append(host_code[host_id])
     app_needs: dict[int, list[str]] = defaultdict(list)
-    for app_id, needed_id in m.ApplicationNeed.objects.order_by("application", "position").values_list(
-        "application_id", "needed_id"
-    ):
+    for app_id, needed_id in m.ApplicationNeed.objects.order_by(
+        "application", "position"
+    ).values_list("application_id", "needed_id"):
         app_needs[app_id].append(app_code[needed_id])
     service_ws: dict[int, list[str]] = defaultdict(list)
     for sid, zid in m.ServiceWorkstation.objects.order_by("service", "position").values_list(
@@ -49,24 +49,44 @@ def load_map() -> GroupMap:
     ):
         service_needs[sid].append(Need(app_code[aid], without))
 
+    service_rows = m.CareService.objects.values_list(
+        "id",
+        "code",
+        "site_id",
+        "name",
+        "kind",
+        "criticality",
+        "capacity_minutes_per_day",
+        "degraded_capacity",
+    )
     return GroupMap(
         group=Group(group.code, group.name, group.timezone, group.country) if group else Group(),
-        sites=tuple(Site(c, n, k) for c, n, k in m.Site.objects.values_list("code", "name", "kind")),
+        sites=tuple(
+            Site(c, n, k) for c, n, k in m.Site.objects.values_list("code", "name", "kind")
+        ),
         zones=tuple(
             Zone(code, kind, site_code.get(site_id), name)
-            for code, kind, site_id, name in m.Zone.objects.values_list("code", "kind", "site_id", "name")
+            for code, kind, site_id, name in m.Zone.objects.values_list(
+                "code", "kind", "site_id", "name"
+            )
         ),
         flows=tuple(
             Flow(zone_code[s], zone_code[t], ports, purpose)
-            for s, t, ports, purpose in m.Flow.objects.values_list("source_id", "target_id", "ports", "purpose")
+            for s, t, ports, purpose in m.Flow.objects.values_list(
+                "source_id", "target_id", "ports", "purpose"
+            )
         ),
         hosts=tuple(
             Host(code, zone_code[zid], role, os, ip)
-            for code, zid, role, os, ip in m.Host.objects.values_list("code", "zone_id", "role", "os", "ip")
+            for code, zid, role, os, ip in m.Host.objects.values_list(
+                "code", "zone_id", "role", "os", "ip"
+            )
         ),
         applications=tuple(
             Application(code, name, tuple(app_hosts[pk]), tuple(app_needs[pk]), rto)
-            for pk, code, name, rto in m.Application.objects.values_list("id", "code", "name", "rto_hours")
+            for pk, code, name, rto in m.Application.objects.values_list(
+                "id", "code", "name", "rto_hours"
+            )
         ),
         services=tuple(
             Service(
@@ -80,9 +100,7 @@ def load_map() -> GroupMap:
                 cap,
                 share,
             )
-            for pk, code, site_id, name, kind, crit, cap, share in m.CareService.objects.values_list(
-                "id", "code", "site_id", "name", "kind", "criticality", "capacity_minutes_per_day", "degraded_capacity"
-            )
+            for pk, code, site_id, name, kind, crit, cap, share in service_rows
         ),
     )
 
@@ -92,7 +110,9 @@ def load_situation() -> Situation:
     group = m.Group.objects.first()
     return Situation(
         host_states=dict(m.Host.objects.exclude(state="ok").values_list("code", "state")),
-        isolated_zones=frozenset(m.Zone.objects.filter(isolated=True).values_list("code", flat=True)),
+        isolated_zones=frozenset(
+            m.Zone.objects.filter(isolated=True).values_list("code", flat=True)
+        ),
         blocked_flows=frozenset(
             m.Flow.objects.filter(blocked=True).values_list("source__code", "target__code")
         ),

@@ -2,15 +2,13 @@
 
 Compiling the map (`load_map` + `compile_map`) reads every table and takes a noticeable
 moment on a region; evaluating a situation on the compiled map is fast. So each process
-keeps the last compiled map, keyed by a fingerprint of the map tables, and every request
+keeps the last compiled map, keyed by the map's version, and every request
 evaluates the current situation on it.
 
-The fingerprint is the row count and the largest id of every map table. The importer
-rebuilds the link tables (an application's hosts, a service's workstations and needs)
-whole on every import, so their ids grow with each import even when the other rows are
-updated in place: any re-import changes the fingerprint. The state columns (host state,
-isolated zone, blocked flow, internet cut) are not part of the map: `load_situation`
-reads them fresh on every request.
+The key is the group row and its `map_version`, which the importer bumps in the same
+transaction as every import: one indexed query per request. The state columns (host
+state, isolated zone, blocked flow, internet cut) are not part of the map:
+`load_situation` reads them fresh on every request.
 """
 
 from __future__ import annotations
@@ -20,28 +18,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count, Max
-
 from crisiscell.engine.groupmap import GroupMap, Service, Site, app_order
 from crisiscell.engine.impact import CompiledMap, Impact, Situation, compile_map, evaluate
 from crisiscell.inventory import models as m
 from crisiscell.inventory.snapshot import load_map, load_situation
-
-#: The tables `load_map` reads: any import that changes the map changes one of their
-#: (count, max id) pairs.
-MAP_TABLES = (
-    m.Group,
-    m.Site,
-    m.Zone,
-    m.Flow,
-    m.Host,
-    m.Application,
-    m.ApplicationHost,
-    m.ApplicationNeed,
-    m.CareService,
-    m.ServiceWorkstation,
-    m.ServiceNeed,
-)
 
 
 @dataclass
@@ -83,11 +63,8 @@ class CachedMap:
 
 
 def map_key() -> tuple:
-    """(count, max id) of every map table: changes whenever the map is (re)imported."""
-    return tuple(
-        tuple(model.objects.aggregate(n=Count("id"), top=Max("id")).values())
-        for model in MAP_TABLES
-    )
+    """The group row and its map version: the importer bumps the version on every import."""
+    return tuple(m.Group.objects.order_by("id").values_list("id", "map_version")[:1])
 
 
 _lock = threading.Lock()
