@@ -146,3 +146,13 @@ def test_each_kind_of_error(mutate, expected):
 
 def test_not_a_mapping():
     assert errors_of([1, 2]) == ["the map must be a mapping, got a list"]
+
+
+def test_one_bad_cell_gives_one_error_not_one_per_row_pointing_at_it():
+    doc = copy.deepcopy(DOC)
+    doc["sites"][0]["kind"] = "hopital"  # ARL is still declared: its zones and services resolve
+    doc["zones"][1]["kind"] = "serveurs"
+    errs = errors_of(doc)
+    assert len(errs) == 2, errs
+    assert errs[0].startswith("sites[0].kind: unknown value 'hopital'")
+    assert errs[1].startswith("zones[1].kind: unknown value 'serveurs'")

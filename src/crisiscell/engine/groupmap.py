@@ -386,12 +386,17 @@ def parse_map(doc: Any) -> GroupMap:
     hosts = c.section(doc, "hosts")
     apps = c.section(doc, "applications")
     services = c.section(doc, "services")
-    site_ids = c.unique(sites, lambda r: r["id"], "site id")
-    zone_ids = c.unique(zones, lambda r: r["id"], "zone id")
+    c.unique(sites, lambda r: r["id"], "site id")
+    c.unique(zones, lambda r: r["id"], "zone id")
     c.unique(flows, lambda r: (r["from"], r["to"]), "flow")
-    host_ids = c.unique(hosts, lambda r: r["id"], "host id")
-    app_ids = c.unique(apps, lambda r: r["id"], "application id")
+    c.unique(hosts, lambda r: r["id"], "host id")
+    c.unique(apps, lambda r: r["id"], "application id")
     c.unique(services, lambda r: r["id"], "service id")
+    # References resolve against every id written, even on a record with another error,
+    # so that one bad cell gives one error, not one more per row that points at it.
+    site_ids, zone_ids, host_ids, app_ids = (
+        _declared_ids(doc, name) for name in ("sites", "zones", "hosts", "applications")
+    )
 
     zone_kind = {r["id"]: r["kind"] for _, r in zones}
     for path, r in zones:
@@ -428,7 +433,7 @@ def parse_map(doc: Any) -> GroupMap:
         for j, z in enumerate(r["workstations"]):
             if z not in zone_ids:
                 c.err(f"{path}.workstations[{j}]", f"unknown zone {z!r}")
-            elif zone_kind[z] == "internet":
+            elif zone_kind.get(z) == "internet":
                 c.err(
                     f"{path}.workstations[{j}]",
                     f"zone {z!r} is the internet, not a place staff work from",
@@ -478,6 +483,17 @@ def parse_map(doc: Any) -> GroupMap:
     )
 
 
+def _declared_ids(doc: Mapping, section: str) -> frozenset[str]:
+    items = doc.get(section)
+    if not isinstance(items, list):
+        return frozenset()
+    return frozenset(
+        item["id"]
+        for item in items
+        if isinstance(item, Mapping) and isinstance(item.get("id"), str)
+    )
+
+
 def _known_timezone(name: str) -> bool:
     try:
         zoneinfo.ZoneInfo(name)
@@ -491,7 +507,7 @@ def _raw_needs(doc: Mapping, path: str) -> Any:
     return doc["services"][index].get("needs")
 
 
-def _needs(c: _Checker, path: str, doc_needs: Any, app_ids: Mapping) -> list[Need]:
+def _needs(c: _Checker, path: str, doc_needs: Any, app_ids: frozenset[str]) -> list[Need]:
     if doc_needs is None:
         return []
     if not isinstance(doc_needs, list):
