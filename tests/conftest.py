@@ -12,7 +12,7 @@ class Cast:
     def __init__(self) -> None:
         from django.contrib.auth import get_user_model
 
-        from crisiscell.inventory.roles import ensure_roles
+        from crisiscell.crisis.roles import ensure_roles
 
         groups = ensure_roles()
         User = get_user_model()
@@ -33,3 +33,14 @@ class Cast:
 @pytest.fixture
 def cast(db) -> Cast:
     return Cast()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(request):
+    """The real hasher takes most of a second per user on purpose; tests need no such cost."""
+    if "django_db_setup" not in request.fixturenames and "db" not in request.fixturenames:
+        yield
+        return
+    settings = request.getfixturevalue("settings")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield

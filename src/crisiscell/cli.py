@@ -148,6 +148,118 @@ def cmd_map_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- crisis and its log ---------------------------------------------------
+
+
+def _pick_crisis(crisis_id: int | None):
+    from crisiscell.crisis.models import Crisis
+
+    if crisis_id is not None:
+        crisis = Crisis.objects.filter(pk=crisis_id).first()
+        if crisis is None:
+            raise LookupError(f"unknown crisis {crisis_id}")
+        return crisis
+    crisis = Crisis.objects.filter(active=True).first() or Crisis.objects.first()
+    if crisis is None:
+        raise LookupError("no crisis yet: open one with `crisiscell crisis open --title TEXT`")
+    return crisis
+
+
+def _user(username: str | None):
+    from django.contrib.auth import get_user_model
+
+    if username is None:
+        return None  # the system: an operator at the machine's console
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise LookupError(f"unknown user {username!r}")
+    return user
+
+
+def cmd_crisis_open(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from crisiscell.crisis.actions import open_crisis
+
+    try:
+        crisis = open_crisis(_user(args.author), args.title)
+    except (LookupError, PermissionDenied, ValidationError) as exc:
+        return _fail(_messages(exc))
+    print(crisis.pk)
+    return 0
+
+
+def cmd_log_add(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from crisiscell.crisis.actions import write_entry
+
+    try:
+        crisis = _pick_crisis(args.crisis) if args.crisis is not None else None
+        entry = write_entry(
+            _user(args.author),
+            kind=args.kind,
+            text=args.text,
+            links=args.link,
+            crisis_id=crisis.pk if crisis else None,
+        )
+    except (LookupError, PermissionDenied, ValidationError) as exc:
+        return _fail(_messages(exc))
+    print(f"#{entry.seq} {entry.hash}")
+    return 0
+
+
+def cmd_log_verify(args: argparse.Namespace) -> int:
+    _django()
+    from crisiscell.crisis.log import verify_crisis
+
+    try:
+        crisis = _pick_crisis(args.crisis)
+    except LookupError as exc:
+        return _fail([exc])
+    return _report(verify_crisis(crisis), f"crisis {crisis.pk} ({crisis.title})")
+
+
+def cmd_log_export(args: argparse.Namespace) -> int:
+    _django()
+    from crisiscell.crisis.log import export
+
+    try:
+        crisis = _pick_crisis(args.crisis)
+    except LookupError as exc:
+        return _fail([exc])
+    doc = export(crisis)
+    Path(args.out).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    print(f"{doc['count']} entries, head {doc['head']} -> {args.out}")
+    return 0
+
+
+def cmd_log_verify_file(args: argparse.Namespace) -> int:
+    from crisiscell.engine import ledger
+
+    try:
+        doc = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _fail([f"{args.file}: cannot read a JSON export: {exc}"])
+    return _report(ledger.verify_document(doc), args.file)
+
+
+def _report(result, what: str) -> int:
+    if result.ok:
+        print(f"{what}: intact, {result.count} entries, head {result.head}")
+        return 0
+    print(f"{what}: NOT intact: {len(result.faults)} fault(s)", file=sys.stderr)
+    for fault in result.faults:
+        print(f"  {fault.message}", file=sys.stderr)
+    return 1
+
+
+def _messages(exc: Exception) -> list[str]:
+    return list(getattr(exc, "messages", None) or [str(exc)])
+
+
 # --- database, demo and server -------------------------------------------
 
 
@@ -231,6 +343,35 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--format", choices=["yaml", "json", "xlsx", "csv"], default="yaml")
     m.add_argument("--out", help="file (folder for csv); default: standard output")
     m.set_defaults(func=cmd_map_export)
+
+    s = sub.add_parser("crisis", help="open a crisis")
+    csub = s.add_subparsers(dest="crisis_command", required=True, metavar="ACTION")
+    c = csub.add_parser(
+        "open", help="open a crisis (prints its id); one crisis is active at a time"
+    )
+    c.add_argument("--title", required=True)
+    c.add_argument("--author", metavar="USERNAME", help="who opens it (default: the system)")
+    c.set_defaults(func=cmd_crisis_open)
+
+    s = sub.add_parser("log", help="the crisis log (main courante): add, verify, export")
+    lsub = s.add_subparsers(dest="log_command", required=True, metavar="ACTION")
+    c = lsub.add_parser("add", help="append an entry (to the active crisis by default)")
+    c.add_argument("--crisis", type=int, metavar="ID")
+    c.add_argument("--kind", required=True, help="event, decision, action, message_in, …")
+    c.add_argument("--text", required=True)
+    c.add_argument("--author", metavar="USERNAME", help="who writes it (default: the system)")
+    c.add_argument("--link", action="append", default=[], metavar="TYPE:ID", help="site:ARL, …")
+    c.set_defaults(func=cmd_log_add)
+    c = lsub.add_parser("verify", help="check the chain in the database (exit 1 if not intact)")
+    c.add_argument("--crisis", type=int, metavar="ID")
+    c.set_defaults(func=cmd_log_verify)
+    c = lsub.add_parser("export", help="export the log as JSON with its chain head")
+    c.add_argument("--crisis", type=int, metavar="ID")
+    c.add_argument("--out", required=True, metavar="FILE.json")
+    c.set_defaults(func=cmd_log_export)
+    c = lsub.add_parser("verify-file", help="check an exported log, with no database")
+    c.add_argument("file", metavar="FILE.json")
+    c.set_defaults(func=cmd_log_verify_file)
 
     s = sub.add_parser("demo", help="load the demo group into the database, then serve it")
     s.add_argument("--no-serve", action="store_true", help="load only")

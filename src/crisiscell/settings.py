@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crisiscell.web",
     "crisiscell.inventory",
+    "crisiscell.crisis",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +152,10 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+#: The language the system writes its own crisis-log entries in (they are hashed as written).
+LOG_LANGUAGE = env("LOG_LANGUAGE", "fr")
+if LOG_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"CRISISCELL_LOG_LANGUAGE: expected fr or en, got {LOG_LANGUAGE!r}")
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env("TIME_ZONE", "Europe/Brussels")

@@ -2,7 +2,8 @@
 
 Views, the API and commands call these functions; they never save the models directly.
 Each checks the user's right, validates, and writes in one short transaction on a row
-locked for update, so two people acting at once cannot apply the same change twice.
+locked for update, so two people acting at once cannot apply the same change twice; the
+change and its entry in the crisis log commit together or not at all.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from crisiscell.crisis.actions import log_text, record_change
 from crisiscell.engine.groupmap import HOST_STATES
 
 from .models import Flow, Group, Host, Zone
@@ -39,6 +42,15 @@ def set_host_state(user, host_id: int, state: str) -> Host:
             host.state_changed_at = timezone.now()
             host.state_changed_by = user
             host.save(update_fields=["state", "state_changed_at", "state_changed_by"])
+            record_change(
+                user,
+                log_text(
+                    gettext_noop("Host %(host)s: %(state)s"),
+                    host=host.code,
+                    state=gettext_lazy(state),
+                ),
+                [f"host:{host.code}", f"zone:{host.zone.code}"],
+            )
     return host
 
 
@@ -49,6 +61,16 @@ def set_zone_isolated(user, zone_id: int, isolated: bool) -> Zone:
         if zone.isolated != isolated:
             zone.isolated = isolated
             zone.save(update_fields=["isolated"])
+            record_change(
+                user,
+                log_text(
+                    gettext_noop("Zone %(zone)s isolated")
+                    if isolated
+                    else gettext_noop("Zone %(zone)s reconnected"),
+                    zone=zone.code,
+                ),
+                [f"zone:{zone.code}"] + ([f"site:{zone.site.code}"] if zone.site_id else []),
+            )
     return zone
 
 
@@ -59,6 +81,17 @@ def set_flow_blocked(user, flow_id: int, blocked: bool) -> Flow:
         if flow.blocked != blocked:
             flow.blocked = blocked
             flow.save(update_fields=["blocked"])
+            key = f"{flow.source.code}->{flow.target.code}"
+            record_change(
+                user,
+                log_text(
+                    gettext_noop("Flow %(flow)s blocked")
+                    if blocked
+                    else gettext_noop("Flow %(flow)s reopened"),
+                    flow=key,
+                ),
+                [f"flow:{key}"],
+            )
     return flow
 
 
@@ -71,4 +104,10 @@ def set_internet_cut(user, cut: bool) -> Group:
         if group.internet_cut != cut:
             group.internet_cut = cut
             group.save(update_fields=["internet_cut"])
+            record_change(
+                user,
+                log_text(
+                    gettext_noop("Internet cut") if cut else gettext_noop("Internet restored")
+                ),
+            )
     return group

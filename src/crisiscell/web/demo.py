@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 
+from crisiscell.crisis.roles import ensure_roles
 from crisiscell.engine import demo_map
 from crisiscell.engine.groupmap import parse_map
 from crisiscell.inventory.importer import import_map
-from crisiscell.inventory.roles import ensure_roles
 
 #: username -> role of the demo cast
 DEMO_USERS = {"demo": "crisis_director", "observer": "observer"}

@@ -70,8 +70,12 @@ SITE_KIND = {
 
 ROLE = {
     "crisis_director": gettext_lazy("crisis director"),
-    "it_lead": gettext_lazy("IT lead"),
     "medical_director": gettext_lazy("medical director"),
+    "it_lead": gettext_lazy("IT lead"),
+    "communication": gettext_lazy("communication"),
+    "logistics": gettext_lazy("logistics"),
+    "care_manager": gettext_lazy("care manager"),
+    "scheduler": gettext_lazy("scheduler"),
     "observer": gettext_lazy("observer"),
 }
 

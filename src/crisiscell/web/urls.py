@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_crisis
 
 urlpatterns = [
     path("", views.board, name="board"),
@@ -17,4 +17,13 @@ urlpatterns = [
     path("hosts/<int:pk>/state", views.host_state, name="host-state"),
     path("applications/", views.application_list, name="applications"),
     path("internet", views.internet, name="internet"),
+    path("crisis/", views_crisis.crisis_page, name="crisis"),
+    path("crisis/open", views_crisis.crisis_open, name="crisis-open"),
+    path("crisis/<int:pk>/phase", views_crisis.crisis_phase, name="crisis-phase"),
+    path("crisis/<int:pk>/close", views_crisis.crisis_close, name="crisis-close"),
+    path("crisis/<int:pk>/site-mode", views_crisis.crisis_site_mode, name="crisis-site-mode"),
+    path("timeline/", views_crisis.timeline, name="timeline"),
+    path("timeline/entries", views_crisis.timeline_entries, name="timeline-entries"),
+    path("timeline/form", views_crisis.timeline_form, name="timeline-form"),
+    path("timeline/write", views_crisis.timeline_write, name="timeline-write"),
 ]

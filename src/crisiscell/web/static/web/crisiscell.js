@@ -29,4 +29,13 @@
       openBefore = null;
     }
   });
+
+  // The crisis log's quick form: Ctrl+Enter (or Cmd+Enter) writes the entry.
+  document.addEventListener("keydown", function (evt) {
+    var field = evt.target;
+    if (evt.key !== "Enter" || !(evt.ctrlKey || evt.metaKey)) { return; }
+    if (!field || field.tagName !== "TEXTAREA" || !field.form || field.form.id !== "entry-form") { return; }
+    evt.preventDefault();
+    if (field.form.requestSubmit) { field.form.requestSubmit(); } else { field.form.submit(); }
+  });
 })();

@@ -1,0 +1,48 @@
+"""The roles of a crisis cell, as Django groups, and what each may change.
+
+A user's role is the group they belong to; `role_of` names it for the crisis log.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+NETWORK = "inventory.change_network_state"
+RUN_CRISIS = "crisis.run_crisis"
+WRITE_LOG = "crisis.write_log"
+
+#: role name -> permissions ("app_label.codename"), in order of precedence
+ROLES: dict[str, tuple[str, ...]] = {
+    "crisis_director": (NETWORK, RUN_CRISIS, WRITE_LOG),
+    "medical_director": (RUN_CRISIS, WRITE_LOG),
+    "it_lead": (NETWORK, WRITE_LOG),
+    "communication": (WRITE_LOG,),
+    "logistics": (WRITE_LOG,),
+    "care_manager": (WRITE_LOG,),
+    "scheduler": (WRITE_LOG,),
+    "observer": (),
+}
+
+
+def ensure_roles() -> dict[str, Group]:
+    """Create the role groups if missing and set exactly their permissions."""
+    groups = {}
+    for name, perms in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)
+        groups[name] = group
+    return groups
+
+
+def role_of(user) -> str:
+    """The user's role for the log: the first of their groups in ROLES order, else ''."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    names = set(user.groups.values_list("name", flat=True))
+    return next((r for r in ROLES if r in names), "")
