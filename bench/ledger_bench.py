@@ -8,7 +8,9 @@ The engine section builds, in memory and with `make_entry`, a chain of N realist
 run:
 
 * `verify` over the intact chain (the fast pass), and a straightforward verification side by
-  side (``entry_hash`` -- json.dumps per entry -- and a link check: the baseline);
+  side (``entry_hash`` -- json.dumps per entry -- and a link check: the baseline), and the
+  floor no verification in Python goes under: sha256 + hexdigest of each entry's canonical
+  bytes, made beforehand;
 * `verify` over the same chain with one entry modified in the middle (the full analysis);
 * `verify_document` over the export, ``json.loads`` of the JSON text included.
 

@@ -19,18 +19,8 @@ from crisiscell.engine import ledger
 from .models import Crisis, LogEntry
 from .roles import role_of
 
-FIELDS = (
-    "seq",
-    "at",
-    "author",
-    "role",
-    "kind",
-    "text",
-    "links",
-    "corrects",
-    "prev_hash",
-    "hash",
-)
+#: The stored columns of an entry: all of the ledger's but the crisis (the row's foreign key).
+FIELDS = tuple(key for key in ledger.ENTRY_KEYS if key != "crisis")
 
 
 class NoActiveCrisis(LookupError):

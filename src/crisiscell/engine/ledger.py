@@ -599,16 +599,14 @@ def _verify(
     seqs = range(1, n + 1)
     head = entries[-1].hash
     found: list[tuple[int, Fault]] = []
-    hashes: list[str] = []
-    if corrections or (expected_head is not None and head != expected_head):
-        hashes = list(map(_HASH, entries))
     if corrections:
         targets = {c for _, c in corrections}
-        pos = {hashes[i]: i for i in compress(range(n), map(targets.__contains__, hashes))}
-        found = _correction_faults(corrections, pos, seqs)
+        where = compress(range(n), map(targets.__contains__, map(_HASH, entries)))
+        found = _correction_faults(corrections, {entries[i].hash: i for i in where}, seqs)
     if (expected_head is not None and head != expected_head) or (
         expected_count is not None and n != expected_count
     ):
+        hashes = list(map(_HASH, entries))
         q = hashes.index(expected_head) if expected_head in hashes else None
         beyond = range(q + 1, n) if q is not None else ()
         found.append((n, _head_fault(seqs, head, expected_head, expected_count, n, q, beyond)))
@@ -968,19 +966,7 @@ def _step(a: Any, b: Any) -> int | None:
 # Export
 # ---------------------------------------------------------------------------
 
-ENTRY_KEYS = (
-    "seq",
-    "crisis",
-    "at",
-    "author",
-    "role",
-    "kind",
-    "text",
-    "links",
-    "corrects",
-    "prev_hash",
-    "hash",
-)
+ENTRY_KEYS = _RECORD
 
 
 def export_document(crisis_meta: dict, entries: Sequence[Entry]) -> dict:
@@ -1041,9 +1027,9 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _read_document(doc: Any) -> tuple[list[tuple[int | None, str]], _Chain | None]:
+def _read_document(doc: Any) -> tuple[list[tuple[int | None, str]], list[_Row] | None]:
     """Every structural problem of an export document, as (seq if known, "path: message");
-    when there is none, its entries as columns."""
+    when there is none, its entries, ready for `_verify`."""
     errors: list[tuple[int | None, str]] = []
     if not isinstance(doc, dict):
         return [(None, f"the document must be a JSON object, not {_type_name(doc)}")], None
