@@ -36,6 +36,8 @@ lint: $(STAMP)
 ## bench: benchmarks, figures printed side by side with their baselines
 bench: $(STAMP)
 	$(BIN)/python bench/impact_bench.py --sites 1000
+	$(BIN)/python bench/ledger_bench.py --entries 1000000
+	$(BIN)/python bench/log_append_bench.py --entries 2000
 
 ## browser: the browser tests drive Debian's Chromium; install it when root and missing
 browser:
