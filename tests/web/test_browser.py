@@ -45,9 +45,14 @@ def page(monkeypatch):
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # A Content-Security-Policy violation is reported on the console, not as an error.
+        page.on(
+            "console",
+            lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
         yield page
         browser.close()
-        assert not errors, f"JavaScript errors: {errors}"
+        assert not errors, f"JavaScript errors or CSP violations: {errors}"
 
 
 def test_isolating_a_zone_updates_the_board_without_reload(
