@@ -69,7 +69,10 @@ def open_crisis(user, title: str) -> Crisis:
 def set_phase(user, crisis_id: int, phase: str) -> Crisis:
     _require(user, RUN_CRISIS)
     if phase not in PHASES:
-        raise ValidationError(_("Unknown phase %(phase)r.") % {"phase": phase})
+        raise ValidationError(
+            _("Unknown phase “%(phase)s” (expected one of: %(phases)s).")
+            % {"phase": phase, "phases": ", ".join(PHASES)}
+        )
     with transaction.atomic():
         crisis = Crisis.objects.select_for_update().get(pk=crisis_id)
         if not crisis.active:
@@ -101,10 +104,13 @@ def close_crisis(user, crisis_id: int) -> Crisis:
 def set_site_mode(user, crisis_id: int, site_code: str, mode: str) -> SiteMode:
     _require(user, RUN_CRISIS)
     if mode not in SITE_MODES:
-        raise ValidationError(_("Unknown site mode %(mode)r.") % {"mode": mode})
+        raise ValidationError(
+            _("Unknown site mode “%(mode)s” (expected one of: %(modes)s).")
+            % {"mode": mode, "modes": ", ".join(SITE_MODES)}
+        )
     site = Site.objects.filter(code=site_code).first()
     if site is None:
-        raise ValidationError(_("Unknown site %(site)r.") % {"site": site_code})
+        raise ValidationError(_("There is no site “%(site)s”.") % {"site": site_code})
     with transaction.atomic():
         crisis = Crisis.objects.select_for_update().get(pk=crisis_id)
         if not crisis.active:

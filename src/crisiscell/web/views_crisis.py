@@ -327,15 +327,8 @@ def crisis_open(request: HttpRequest) -> HttpResponse:
 
 @crisis_route
 def crisis_phase(request: HttpRequest, pk: int) -> HttpResponse:
-    crisis = _crisis_or_404(pk)
     phase = request.POST.get("phase", "")
-    if phase not in PHASES:
-        raise Refused(
-            400,
-            _("Unknown phase “%(phase)s” (expected one of: %(phases)s).")
-            % {"phase": phase, "phases": ", ".join(PHASES)},
-        )
-    crisis = actions.set_phase(request.user, crisis.pk, phase)
+    crisis = actions.set_phase(request.user, _crisis_or_404(pk).pk, phase)
     if crisis.phase == "closed":
         notice = _("Crisis “%(title)s” is closed.") % {"title": crisis.title}
     else:
@@ -353,18 +346,8 @@ def crisis_close(request: HttpRequest, pk: int) -> HttpResponse:
 def crisis_site_mode(request: HttpRequest, pk: int) -> HttpResponse:
     crisis = _crisis_or_404(pk)
     mode = request.POST.get("mode", "")
-    if mode not in SITE_MODES:
-        raise Refused(
-            400,
-            _("Unknown site mode “%(mode)s” (expected one of: %(modes)s).")
-            % {"mode": mode, "modes": ", ".join(SITE_MODES)},
-        )
-    code = request.POST.get("site", "")
-    site = m.Site.objects.filter(code=code).first()
-    if site is None:
-        raise Refused(400, _("There is no site “%(site)s”.") % {"site": code})
-    actions.set_site_mode(request.user, crisis.pk, site.code, mode)
-    notice = _("%(site)s: %(mode)s.") % {"site": site.name, "mode": SITE_MODE_LABELS[mode]}
+    change = actions.set_site_mode(request.user, crisis.pk, request.POST.get("site", ""), mode)
+    notice = _("%(site)s: %(mode)s.") % {"site": change.site.name, "mode": SITE_MODE_LABELS[mode]}
     return _crisis_changed(request, notice)
 
 
