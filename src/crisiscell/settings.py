@@ -80,6 +80,10 @@ INSTALLED_APPS = [
     "crisiscell.web",
     "crisiscell.inventory",
     "crisiscell.crisis",
+    "crisiscell.directory",
+    "crisiscell.api",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "axes",
 ]
 

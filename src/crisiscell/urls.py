@@ -14,5 +14,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("directory/", include("crisiscell.directory.urls")),
+    path("tasks/", include("crisiscell.web.urls_tasks")),
     path("", include("crisiscell.web.urls")),
 ]
