@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "crisiscell.crisis",
     "crisiscell.directory",
     "crisiscell.api",
+    "ninja",  # serves the API documentation's assets from here: no CDN
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -97,8 +98,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # After the password, the one-time code: see crisiscell.web.two_factor.
+    "crisiscell.web.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as its documentation asks: refuses logins after too many failures.
@@ -187,11 +191,24 @@ STATIC_ROOT = env("STATIC_ROOT")  # only a server collects static files; a lapto
 WHITENOISE_USE_FINDERS = True  # serve straight from the package: no collectstatic on a laptop
 WHITENOISE_AUTOREFRESH = DEBUG
 
+#: Two-factor login (TOTP): "required" sends every user to enrol an authenticator app after
+#: the password; "optional" asks the code only of users who enrolled one.
+TWO_FACTOR = env("TWO_FACTOR", "required")
+if TWO_FACTOR not in ("required", "optional"):
+    raise ImproperlyConfigured(
+        f"CRISISCELL_TWO_FACTOR: expected required or optional, got {TWO_FACTOR!r}"
+    )
+OTP_TOTP_ISSUER = "crisiscell"
+OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code doubles the wait before the next try
+
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_NAME = "crisiscell_session"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SESSION_COOKIE_SECURE:  # behind HTTPS: tell browsers never to come back over plain HTTP
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
 SESSION_COOKIE_AGE = 12 * 3600  # one shift
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

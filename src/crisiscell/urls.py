@@ -3,6 +3,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.urls import include, path
 
+from crisiscell.api.main import urls as api_urls
+
 
 @login_not_required
 def health(request):
@@ -14,6 +16,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", api_urls()),
     path("directory/", include("crisiscell.directory.urls")),
     path("tasks/", include("crisiscell.web.urls_tasks")),
     path("", include("crisiscell.web.urls")),

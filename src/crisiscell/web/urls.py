@@ -1,12 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_crisis
+from . import two_factor, views, views_crisis
 
 urlpatterns = [
     path("", views.board, name="board"),
     path("board/content", views.board_content, name="board-content"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/code", two_factor.verify, name="two-factor"),
+    path("account/two-factor", two_factor.setup, name="two-factor-setup"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("zones/", views.zone_list, name="zones"),
     path("zones/isolation", views.zone_isolation, name="zone-isolation-any"),
