@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import two_factor, views, views_crisis
+from . import two_factor, views, views_crisis, views_export
 
 urlpatterns = [
     path("", views.board, name="board"),
@@ -28,4 +28,6 @@ urlpatterns = [
     path("timeline/entries", views_crisis.timeline_entries, name="timeline-entries"),
     path("timeline/form", views_crisis.timeline_form, name="timeline-form"),
     path("timeline/write", views_crisis.timeline_write, name="timeline-write"),
+    path("timeline/export.json", views_export.log_json, name="log-export-json"),
+    path("timeline/export.pdf", views_export.log_pdf_view, name="log-export-pdf"),
 ]
