@@ -148,6 +148,45 @@ def cmd_map_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- directory ------------------------------------------------------------
+
+
+def cmd_directory_import(args: argparse.Namespace) -> int:
+    from crisiscell.engine.contacts_csv import ContactsInvalid
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _fail([f"{args.file}: cannot read the file ({exc.strerror or exc})"])
+    _django()
+    from crisiscell.directory.actions import import_file
+
+    try:
+        counts = import_file(None, data, name=path.name, replace=args.replace)
+    except ContactsInvalid as exc:
+        print(f"{args.file}: {len(exc.errors)} error(s), nothing was imported", file=sys.stderr)
+        return _fail(exc.errors)
+    print(
+        f"imported {counts.created} added, {counts.updated} changed, "
+        f"{counts.unchanged} unchanged, {counts.deleted} deleted"
+    )
+    return 0
+
+
+def cmd_directory_export(args: argparse.Namespace) -> int:
+    _django()
+    from crisiscell.directory.importer import export_contacts
+
+    data = export_contacts()
+    try:
+        Path(args.out).write_bytes(data)
+    except OSError as exc:
+        return _fail([f"{args.out}: cannot write the file ({exc.strerror or exc})"])
+    print(f"exported the directory -> {args.out}")
+    return 0
+
+
 # --- crisis and its log ---------------------------------------------------
 
 
@@ -345,6 +384,18 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--format", choices=["yaml", "json", "xlsx", "csv"], default="yaml")
     m.add_argument("--out", help="file (folder for csv); default: standard output")
     m.set_defaults(func=cmd_map_export)
+
+    s = sub.add_parser("directory", help="import or export the crisis directory (phone book)")
+    dsub = s.add_subparsers(dest="directory_command", required=True, metavar="ACTION")
+    d = dsub.add_parser("import", help="import contacts from a CSV file, all or nothing")
+    d.add_argument("file", metavar="FILE.csv", help="UTF-8, separated by ; or ,")
+    d.add_argument(
+        "--replace", action="store_true", help="also delete the contacts the file does not name"
+    )
+    d.set_defaults(func=cmd_directory_import)
+    d = dsub.add_parser("export", help="export the directory as a CSV file")
+    d.add_argument("--out", required=True, metavar="FILE.csv")
+    d.set_defaults(func=cmd_directory_export)
 
     s = sub.add_parser("crisis", help="open a crisis")
     csub = s.add_subparsers(dest="crisis_command", required=True, metavar="ACTION")

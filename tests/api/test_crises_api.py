@@ -11,7 +11,8 @@ from django.utils import timezone
 from crisiscell.api.main import api
 from crisiscell.api.models import ApiToken
 from crisiscell.crisis.log import verify_crisis
-from crisiscell.crisis.models import Crisis, LogEntry
+from crisiscell.crisis.models import Crisis, LogEntry, Task
+from crisiscell.directory.models import Contact
 from crisiscell.engine import ledger
 
 from .conftest import bearer
@@ -45,7 +46,14 @@ def test_anonymous_gets_401(client, method, path):
 
 @pytest.mark.parametrize("method, path", CHANGES)
 def test_an_observer_token_changes_nothing(client, tokens, method, path):
-    Crisis.objects.create(pk=1, title="t", phase="detection", opened_at=timezone.now())
+    now = timezone.now()
+    crisis = Crisis.objects.create(pk=1, title="t", phase="detection", opened_at=now)
+    Task.objects.create(
+        pk=1, crisis=crisis, title="t", status="todo", created_at=now, updated_at=now
+    )
+    Contact.objects.create(
+        pk=1, code="pol", kind="external", category="police", name="Police", phone="101"
+    )
     body = (
         '{"title": "x", "phase": "containment", "kind": "event", "text": "x",'
         ' "site": "ARL", "mode": "degraded", "status": "done", "rationale": "r",'
@@ -56,6 +64,7 @@ def test_an_observer_token_changes_nothing(client, tokens, method, path):
     )
     assert response.status_code in (403, 422), (method, path, response.content)
     assert LogEntry.objects.count() == 0
+    assert Task.objects.get().status == "todo" and Contact.objects.get().name == "Police"
 
 
 def test_a_machine_writes_in_the_log_with_its_token(client, tokens):

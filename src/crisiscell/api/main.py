@@ -14,7 +14,9 @@ from django.urls import URLPattern
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
-from . import crises
+from crisiscell.engine.contacts_csv import ContactsInvalid
+
+from . import crises, directory, tasks
 from .auth import AUTH
 
 api = NinjaAPI(
@@ -30,6 +32,8 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("", crises.router)
+api.add_router("", tasks.router)
+api.add_router("", directory.router)
 
 
 def _problem(request, status: int, detail: str, errors: list[str] | None = None):
@@ -39,6 +43,12 @@ def _problem(request, status: int, detail: str, errors: list[str] | None = None)
 @api.exception_handler(ValidationError)
 def _refused(request, exc: ValidationError):
     messages = [str(m) for m in exc.messages]
+    return _problem(request, 400, messages[0] if messages else "Refused.", messages)
+
+
+@api.exception_handler(ContactsInvalid)
+def _invalid_contact(request, exc: ContactsInvalid):
+    messages = [str(e) for e in exc.errors]
     return _problem(request, 400, messages[0] if messages else "Refused.", messages)
 
 

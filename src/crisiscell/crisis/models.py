@@ -145,3 +145,115 @@ class LogEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("a log entry is never deleted")
+
+
+# ---------------------------------------------------------------------------
+# Tasks, decisions and objectives (changed only through `crisiscell.crisis.tasks`)
+# ---------------------------------------------------------------------------
+
+TASK_STATUSES = ("todo", "in_progress", "done", "cancelled")
+TASK_STATUS_LABELS = {
+    "todo": _("To do"),
+    "in_progress": _("In progress"),
+    "done": _("Done"),
+    "cancelled": _("Cancelled"),
+}
+#: The statuses of a task still to be done: only these can be overdue.
+OPEN_STATUSES = ("todo", "in_progress")
+
+
+class Task(models.Model):
+    """Something the cell asked a role and/or a person to do, by a due time."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.PROTECT, related_name="tasks")
+    title = models.CharField(max_length=300)
+    details = models.TextField(blank=True)
+    #: One of `crisis.roles.ROLES`, or "" when the task is a person's only.
+    role = models.CharField(max_length=50, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    site = models.ForeignKey(
+        "inventory.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20,
+        choices=[(s, TASK_STATUS_LABELS[s]) for s in TASK_STATUSES],
+        default="todo",
+    )
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["crisis", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        indexes = [models.Index(fields=["crisis", "status"], name="task_status")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=TASK_STATUSES), name="task_known_status"),
+        ]
+        permissions = [("manage_tasks", "Can create and update tasks and objectives")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < now
+
+
+class Decision(models.Model):
+    """A decision of the cell and why it was taken; its log entry holds it for good."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.PROTECT, related_name="decisions")
+    title = models.CharField(max_length=300)
+    rationale = models.TextField()
+    decided_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    site = models.ForeignKey(
+        "inventory.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entry = models.OneToOneField(LogEntry, on_delete=models.PROTECT, related_name="decision")
+
+    class Meta:
+        ordering = ["crisis", "-decided_at", "-id"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Objective(models.Model):
+    """One of the incident objectives of the operational period (HICS 202)."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.PROTECT, related_name="objectives")
+    text = models.CharField(max_length=500)
+    position = models.PositiveIntegerField()
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["crisis", "position", "id"]
+        verbose_name = _("objective")
+        verbose_name_plural = _("objectives")
+
+    def __str__(self) -> str:
+        return self.text

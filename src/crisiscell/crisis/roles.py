@@ -10,16 +10,17 @@ from django.contrib.auth.models import Group, Permission
 NETWORK = "inventory.change_network_state"
 RUN_CRISIS = "crisis.run_crisis"
 WRITE_LOG = "crisis.write_log"
+MANAGE_TASKS = "crisis.manage_tasks"
 
 #: role name -> permissions ("app_label.codename"), in order of precedence
 ROLES: dict[str, tuple[str, ...]] = {
-    "crisis_director": (NETWORK, RUN_CRISIS, WRITE_LOG),
-    "medical_director": (RUN_CRISIS, WRITE_LOG),
-    "it_lead": (NETWORK, WRITE_LOG),
-    "communication": (WRITE_LOG,),
-    "logistics": (WRITE_LOG,),
-    "care_manager": (WRITE_LOG,),
-    "scheduler": (WRITE_LOG,),
+    "crisis_director": (NETWORK, RUN_CRISIS, WRITE_LOG, MANAGE_TASKS, "directory.edit_directory"),
+    "medical_director": (RUN_CRISIS, WRITE_LOG, MANAGE_TASKS),
+    "it_lead": (NETWORK, WRITE_LOG, MANAGE_TASKS),
+    "communication": (WRITE_LOG, MANAGE_TASKS, "directory.edit_directory"),
+    "logistics": (WRITE_LOG, MANAGE_TASKS, "directory.edit_directory"),
+    "care_manager": (WRITE_LOG, MANAGE_TASKS),
+    "scheduler": (WRITE_LOG, MANAGE_TASKS),
     "observer": (),
 }
 

@@ -11,7 +11,9 @@ from django.core.management import call_command
 from django.db import transaction
 
 from crisiscell.crisis.roles import ensure_roles
-from crisiscell.engine import demo_map
+from crisiscell.directory.importer import import_contacts
+from crisiscell.directory.models import Contact
+from crisiscell.engine import demo_directory, demo_map
 from crisiscell.engine.groupmap import parse_map
 from crisiscell.inventory.importer import import_map
 
@@ -26,8 +28,11 @@ def load_demo(seed: int = 1, sites: int | None = None) -> Iterator[str]:
     call_command("migrate", interactive=False, verbosity=0)
     yield "database migrated"
     gm = parse_map(demo_map.generate(seed=seed, sites=sites))
+    Contact.objects.all().delete()  # rebuilt below: its sites may leave the map meanwhile
     counts = import_map(gm)
     yield "demo group loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+    directory = import_contacts(demo_directory.generate(gm, seed=seed))
+    yield f"demo directory loaded: {directory.created} contacts"
     yield from create_demo_users()
 
 

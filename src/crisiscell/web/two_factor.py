@@ -102,7 +102,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/two_factor.html",
-        {"next": _next(request), "error": error},
+        {"next": _next(request), "error": error, "hide_nav": True},
         status=400 if error else 200,
     )
 
@@ -116,7 +116,10 @@ def setup(request: HttpRequest) -> HttpResponse:
             reverse("two-factor") + "?" + urlencode({"next": _next(request)})
         )
     if user_has_device(user):
-        return render(request, "registration/two_factor_setup.html", {"enrolled": True})
+        from .views import _page_context
+
+        ctx = _page_context(request, "", enrolled=True)
+        return render(request, "registration/two_factor_setup.html", ctx)
     with transaction.atomic():
         device = (
             TOTPDevice.objects.select_for_update()
@@ -144,6 +147,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
             "next": _next(request),
             "error": error,
+            "hide_nav": not user.is_verified(),
         },
         status=400 if error else 200,
     )

@@ -58,6 +58,8 @@ def _page_context(request: HttpRequest, nav: str, **extra) -> dict:
         "nav": nav,
         "group": group,
         "can_change": actions.can_change_network(request.user),
+        # no right at all (an observer): said next to the name, so nobody looks for buttons
+        "read_only": not request.user.get_all_permissions(),
         "user_roles": roles,
         **extra,
     }
