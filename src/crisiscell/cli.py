@@ -269,6 +269,13 @@ def cmd_log_export(args: argparse.Namespace) -> int:
         crisis = _pick_crisis(args.crisis)
     except LookupError as exc:
         return _fail([exc])
+    if Path(args.out).suffix.lower() == ".pdf":
+        from crisiscell.crisis.log_pdf import log_pdf
+        from crisiscell.web.views_crisis import _group_tz
+
+        Path(args.out).write_bytes(log_pdf(crisis, _group_tz(), args.language))
+        print(f"{crisis.entry_count} entries, head {crisis.head} -> {args.out}")
+        return 0
     doc = export(crisis)
     Path(args.out).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", "utf-8")
     print(f"{doc['count']} entries, head {doc['head']} -> {args.out}")
@@ -420,11 +427,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_log_verify)
     c = lsub.add_parser("export", help="export the log as JSON with its chain head")
     c.add_argument("--crisis", type=int, metavar="ID")
-    c.add_argument("--out", required=True, metavar="FILE.json")
+    c.add_argument(
+        "--out", required=True, metavar="FILE.json", help="FILE.pdf: the printable log instead"
+    )
+    c.add_argument("--language", choices=["fr", "en"], default="fr", help="of the PDF")
     c.set_defaults(func=cmd_log_export)
     c = lsub.add_parser("verify-file", help="check an exported log, with no database")
     c.add_argument("file", metavar="FILE.json")
     c.set_defaults(func=cmd_log_verify_file)
+
+    from crisiscell.cli_accounts import add_parsers as account_parsers
+
+    account_parsers(sub, _django)
 
     s = sub.add_parser("demo", help="load the demo group into the database, then serve it")
     s.add_argument("--no-serve", action="store_true", help="load only")
