@@ -271,7 +271,7 @@ def cmd_log_export(args: argparse.Namespace) -> int:
         return _fail([exc])
     if Path(args.out).suffix.lower() == ".pdf":
         from crisiscell.crisis.log_pdf import log_pdf
-        from crisiscell.web.views_crisis import _group_tz
+        from crisiscell.inventory.group_time import group_timezone as _group_tz
 
         Path(args.out).write_bytes(log_pdf(crisis, _group_tz(), args.language))
         print(f"{crisis.entry_count} entries, head {crisis.head} -> {args.out}")

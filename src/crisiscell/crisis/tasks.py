@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from crisiscell.inventory.group_time import group_timezone
 from crisiscell.inventory.models import Site
 
 from . import log
@@ -418,6 +419,4 @@ def _due(due_at: datetime | None) -> datetime | None:
 
 def _log_time(value: datetime) -> str:
     """A time as the log writes it: the group's local time, with its zone's abbreviation."""
-    from crisiscell.web.views_crisis import _group_tz  # the one place that reads the zone
-
-    return timezone.localtime(value, _group_tz()).strftime("%d/%m/%Y %H:%M %Z")
+    return timezone.localtime(value, group_timezone()).strftime("%d/%m/%Y %H:%M %Z")

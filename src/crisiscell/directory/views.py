@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crisiscell.engine import contacts_csv as spec
+from crisiscell.inventory.group_time import group_timezone as _group_tz
 from crisiscell.inventory.models import CareService, Site
 from crisiscell.web.views import _is_htmx, _page_context, _problem
-from crisiscell.web.views_crisis import _group_tz
 
 from . import actions, printout
 from .importer import export_contacts

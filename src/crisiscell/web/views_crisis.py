@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -47,6 +46,7 @@ from crisiscell.crisis.models import (
 from crisiscell.crisis.roles import RUN_CRISIS, WRITE_LOG
 from crisiscell.engine import ledger
 from crisiscell.inventory import models as m
+from crisiscell.inventory.group_time import group_timezone
 
 from . import labels
 from .views import Refused, _int_param, _is_htmx, _page_context, _problem
@@ -62,15 +62,7 @@ SHORT_HASH = 12
 # ---------------------------------------------------------------------------
 
 
-def _group_tz() -> ZoneInfo:
-    group = m.Group.objects.only("timezone").first()
-    for name in (group.timezone if group else None, settings.TIME_ZONE):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
+_group_tz = group_timezone
 
 
 def _render(request: HttpRequest, template: str, ctx: dict, status: int = 200) -> HttpResponse:
