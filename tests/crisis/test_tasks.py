@@ -137,7 +137,7 @@ def test_the_log_speaks_french_by_default(cast, crisis):
 @pytest.mark.parametrize(
     "changes, words",
     [
-        ({"title": "   "}, "title"),
+        ({"title": "   "}, "titre"),  # French first
         ({"title": "x" * 301}, "300"),
         ({"role": "janitor"}, "janitor"),
         ({"role": "", "assignee": ""}, ""),

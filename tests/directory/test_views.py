@@ -310,8 +310,9 @@ def test_uploading_a_bad_file_lists_every_error_by_line_and_writes_nothing(
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert "annuaire.csv line 7, column phone:" in html
-    assert "annuaire.csv line 13, column phone:" in html
+    # French first: the page names the file, line and column in French
+    assert "annuaire.csv ligne 7, colonne phone" in html
+    assert "annuaire.csv ligne 13, colonne phone" in html
     assert "../" not in html.split("<main", 1)[1]
     assert 'name="replace" value="1" checked' in html
     assert snapshot() == before
