@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from crisiscell.documents import render_pdf
 from crisiscell.engine import ledger
+from crisiscell.web import labels
 
 from .log import entries, verify_crisis
 from .models import KIND_LABELS, PHASE_LABELS, Crisis
@@ -84,7 +85,7 @@ def log_document(crisis: Crisis, tz: ZoneInfo, language: str = "fr") -> dict:
                     "seq": str(e.seq),
                     "at": _local(e.at, tz),
                     "author": e.author,
-                    "role": e.role,
+                    "role": str(labels.label(labels.ROLE, e.role)) if e.role else "",
                     "kind": str(KIND_LABELS.get(e.kind, e.kind)),
                     "text": e.text,
                     "links": ", ".join(e.links),
