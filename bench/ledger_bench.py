@@ -14,7 +14,11 @@ run:
 * `verify` over the same chain with one entry modified in the middle (the full analysis);
 * `verify_document` over the export, ``json.loads`` of the JSON text included.
 
-Each verification must give the expected outcome; the timings are printed, never asserted.
+Each verification is timed twice, side by side in a table, runs interleaved: with
+``workers=None`` (the path `verify` picks by itself here: several forked processes on a
+multi-core Linux machine, this script running one thread like the command line) and with
+``workers=1`` (one process, the path of a threaded server). Both must give the same
+`Verification`, and the expected one; the timings are printed, never asserted.
 Sections are named; more can be added to `SECTIONS` (each takes the parsed arguments and
 returns its rows).
 """
@@ -52,7 +56,9 @@ from crisiscell.engine.ledger import (
     verify_document,
 )
 
-Rows = list[tuple[str, str]]
+#: A section's rows: (label, value) or (label, value, value...); an empty row is a blank
+#: line. Consecutive rows of as many cells are printed as one table, columns aligned.
+Rows = list[tuple[str, ...]]
 
 CRISIS = "5f0c2a1e9b7d4c3a8e6f1d2b3c4a5e6f"
 PEOPLE = [
@@ -195,19 +201,51 @@ def fmt(times: list[float]) -> str:
     return f"{statistics.median(times):.2f} s / {min(times):.2f} s"
 
 
+def timed_side_by_side(
+    fns: list[Callable[[], object]], repeat: int
+) -> tuple[list[list[float]], list[object]]:
+    """`timed` for several functions, their runs interleaved (a, b, a, b...) so that the
+    machine getting busier or quieter during the run weighs on each alike."""
+    times: list[list[float]] = [[] for _ in fns]
+    results: list[object] = [None for _ in fns]
+    for _ in range(repeat):
+        for k, fn in enumerate(fns):
+            t, results[k] = timed(fn, 1)
+            times[k] += t
+    return times, results
+
+
+def processes(workers: int) -> str:
+    return "1 process" if workers == 1 else f"{workers} processes"
+
+
 def engine_section(args: argparse.Namespace) -> Rows:
     n = args.entries
     start = time.perf_counter()
     chain = build_chain(n, args.seed)
     build = time.perf_counter() - start
     head = chain[-1].hash
+    mean_text = sum(len(e.text) for e in chain) / n
+    # The path `verify` takes by itself in this process (one thread, like the command line:
+    # it may fork), timed side by side with the one-process path (a threaded server's).
+    workers = ledger._workers(n, None)
+    if workers > 1:
+        why = f"{ledger._available_cpus()} CPUs, one thread, {ledger.PARALLEL_MIN:,}+ entries"
+    else:
+        why = "no fork here: one CPU, several threads, not Linux, or a small log"
+    auto: dict = {"workers": None}  # verify's default; verify_document's is 1
+    single: dict = {"workers": 1}
 
     gc.disable()  # the chain is built: no cycles to collect, keep the collector out of timings
     try:
-        verify_times, v = timed(
-            lambda: verify(chain, crisis=CRISIS, expected_head=head), args.repeat
+        (verify_times, verify_1_times), (v, v_1) = timed_side_by_side(
+            [
+                lambda: verify(chain, crisis=CRISIS, expected_head=head, **auto),
+                lambda: verify(chain, crisis=CRISIS, expected_head=head, **single),
+            ],
+            args.repeat,
         )
-        assert v.ok and v.count == n, v.faults[:3]
+        assert v == v_1 and v.ok and v.count == n, v.faults[:3]
         base_times, base = timed(lambda: baseline_ok(chain), 1)
         assert base is True
         sample = [canonical(e) for e in chain[:100_000]]
@@ -218,7 +256,14 @@ def engine_section(args: argparse.Namespace) -> Rows:
         middle = n // 2
         tampered = list(chain)
         tampered[middle] = replace(chain[middle], text=chain[middle].text + " (corrigé)")
-        tamper_times, t = timed(lambda: verify(tampered, crisis=CRISIS), 1)
+        (tamper_times, tamper_1_times), (t, t_1) = timed_side_by_side(
+            [
+                lambda: verify(tampered, crisis=CRISIS, **auto),
+                lambda: verify(tampered, crisis=CRISIS, **single),
+            ],
+            1,
+        )
+        assert t == t_1, (t.faults[:3], t_1.faults[:3])
         assert [(f.kind, f.seq) for f in t.faults] == [("modified", middle + 1)], t.faults[:3]
         tampered.clear()
 
@@ -228,38 +273,60 @@ def engine_section(args: argparse.Namespace) -> Rows:
         )
         export = time.perf_counter() - start
 
-        def load_and_verify():
-            return verify_document(json.loads(text))
-
-        doc_times, d = timed(load_and_verify, args.repeat)
-        assert d.ok and d.count == n, d.faults[:3]
+        (doc_times, doc_1_times), (d, d_1) = timed_side_by_side(
+            [
+                lambda: verify_document(json.loads(text), **auto),
+                lambda: verify_document(json.loads(text), **single),
+            ],
+            args.repeat,
+        )
+        assert d == d_1 and d.ok and d.count == n, d.faults[:3]
         loads_times, doc = timed(lambda: json.loads(text), 1)
         del doc
     finally:
         gc.enable()
 
-    med = statistics.median(verify_times)
-    mean_text = sum(len(e.text) for e in chain) / n
+    med, med_1 = statistics.median(verify_times), statistics.median(verify_1_times)
+    base_med = statistics.median(base_times)
     several = f", median / min of {args.repeat}" if args.repeat > 1 else ""
     return [
-        (
-            "entries",
-            f"{n:,} (seed {args.seed}, texts of {mean_text:.0f} characters on average)",
-        ),
+        ("entries", f"{n:,} (seed {args.seed}, texts of {mean_text:.0f} characters on average)"),
         ("build the chain (make_entry)", f"{build:.2f} s"),
-        (f"verify, intact chain{several}", fmt(verify_times)),
-        ("  entries per second", f"{n / med:,.0f} ({med / n * 1e6:.2f} µs per entry)"),
-        ("  baseline: entry_hash + link, per entry", fmt(base_times)),
-        ("  speed-up over the baseline", f"{statistics.median(base_times) / med:.1f}x"),
+        ("path verify takes here", f"{processes(workers)} ({why})"),
+        ("path verify_document takes", "1 process, unless given workers=None"),
+        ("export_document + json.dumps", f"{export:.2f} s, {len(text.encode()) / 2**20:.0f} MiB"),
+        (),
+        ("", f"{processes(workers)} (workers=None)", "1 process (workers=1)"),
+        (f"verify, intact chain{several}", fmt(verify_times), fmt(verify_1_times)),
+        ("  µs per entry", f"{med / n * 1e6:.2f}", f"{med_1 / n * 1e6:.2f}"),
+        ("  entries per second", f"{n / med:,.0f}", f"{n / med_1:,.0f}"),
+        ("  baseline: entry_hash + link, 1 process", "", fmt(base_times)),
+        ("  speed-up over the baseline", f"{base_med / med:.1f}x", f"{base_med / med_1:.1f}x"),
         (
             "  floor: sha256 + hexdigest of ready bytes",
-            f"{floor * 1e6:.2f} µs per entry, {floor * n:.2f} s for {n:,}",
+            f"{floor * n / workers:.2f} s (1 process's / {workers})",
+            f"{floor * n:.2f} s ({floor * 1e6:.2f} µs per entry)",
         ),
-        ("verify, one entry modified (full analysis)", fmt(tamper_times)),
-        ("export_document + json.dumps", f"{export:.2f} s, {len(text.encode()) / 2**20:.0f} MiB"),
-        (f"verify_document, json.loads included{several}", fmt(doc_times)),
-        ("  of which json.loads", fmt(loads_times)),
+        ("verify, one entry modified (full analysis)", fmt(tamper_times), fmt(tamper_1_times)),
+        (f"verify_document, json.loads included{several}", fmt(doc_times), fmt(doc_1_times)),
+        ("  of which json.loads", fmt(loads_times), ""),
     ]
+
+
+def table(rows: Rows) -> list[str]:
+    """The rows as lines, each run of rows with the same number of cells aligned."""
+    lines: list[str] = []
+    k = 0
+    while k < len(rows):
+        end = k
+        while end < len(rows) and len(rows[end]) == len(rows[k]):
+            end += 1
+        block = rows[k:end]
+        widths = [max(len(row[c]) for row in block) for c in range(len(rows[k]))]
+        for row in block:
+            lines.append("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=True)))
+        k = end
+    return lines
 
 
 SECTIONS: dict[str, Callable[[argparse.Namespace], Rows]] = {"engine": engine_section}
@@ -282,11 +349,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print("Crisis log (ledger) benchmark")
     for name in args.section or list(SECTIONS):
-        rows = SECTIONS[name](args)
-        width = max(len(k) for k, _ in rows)
         print(f"[{name}]")
-        for key, value in rows:
-            print(f"  {key:<{width}}  {value}".rstrip())
+        for line in table(SECTIONS[name](args)):
+            print(f"  {line}".rstrip())
     return 0
 
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
+import sys
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from crisiscell.engine import ledger
 from crisiscell.engine.ledger import (
     CANONICAL_DESCRIPTION,
     ENTRY_KEYS,
@@ -24,10 +29,13 @@ from crisiscell.engine.ledger import (
     FORMAT,
     GENESIS,
     KINDS,
+    PARALLEL_MIN,
     Entry,
     Fault,
     _rows,
     _scan,
+    _scan_parallel,
+    _workers,
     canonical,
     entry_hash,
     export_document,
@@ -610,11 +618,10 @@ def test_the_fast_pass_hashes_exactly_the_canonical_bytes(drawn, linked):
 TAMPERS = ("modify", "rewrite", "delete", "insert", "swap", "reseq", "foreign")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(entry_fields, min_size=2, max_size=20).map(build), st.data())
-def test_random_tampering_is_always_detected(entries, data):
+def tamper_with(entries: list[Entry], data) -> tuple[list[Entry], str, set[tuple[str, int]]]:
+    """One random tampering of `entries`, as done in the database: the entries stored, the
+    tampering done, and the faults one of which verification must report."""
     n = len(entries)
-    head, count = entries[-1].hash, n
     tamper = data.draw(st.sampled_from(TAMPERS), label="tamper")
     i = data.draw(st.integers(0, n - 1), label="position")
     target = entries[i]
@@ -679,6 +686,14 @@ def test_random_tampering_is_always_detected(entries, data):
         stored = by_seq(stored)
         expect = {("reordered", seq), ("reordered", target.seq)}
 
+    return stored, tamper, expect
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(entry_fields, min_size=2, max_size=20).map(build), st.data())
+def test_random_tampering_is_always_detected(entries, data):
+    head, count = entries[-1].hash, len(entries)
+    stored, tamper, expect = tamper_with(entries, data)
     v = verify(stored, crisis=CRISIS, expected_head=head, expected_count=count)
     assert not v.ok
     assert v.faults and v.first == v.faults[0]
@@ -688,6 +703,163 @@ def test_random_tampering_is_always_detected(entries, data):
         assert v.first.kind == "modified"
     if tamper in ("insert", "foreign", "swap", "reseq"):
         assert not any(kind == "deleted" for kind, _ in got)
+
+
+# ---------------------------------------------------------------------------
+# The fast pass on several cores: the same result as in one process
+# ---------------------------------------------------------------------------
+
+needs_fork = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not hasattr(os, "fork"),
+    reason="verify forks on Linux only",
+)
+
+
+def forking():
+    """Let verify fork even where the test runner runs a thread (an xdist worker)."""
+    return mock.patch.object(ledger, "_single_threaded", return_value=True)
+
+
+def test_known_hashes_through_every_path():
+    """Golden values computed with json.dumps before the fast pass was split across
+    processes: a stored log must still verify byte for byte, whichever path runs."""
+    entries = chain(40)
+    assert entries[-1].hash == "ef0ef5989bd0dcac0cdfada18aa2220a97b09b6e9dffd62ebdcc70e63054879c"
+    # Every kind of escape, and non-ASCII up to four UTF-8 bytes, in the last stretch.
+    odd = replace(
+        entries[-1],
+        seq=41,
+        author='a"b\\c',
+        role="r\u2028ö",
+        text='tab\there\r\nquote" back\\ bell\x07 del\x7f é ✓ 😀',
+        links=('site:A"B', "zone:Ω"),
+        corrects=entries[5].hash,
+        prev_hash=entries[-1].hash,
+        hash="cbd57543739e3723938d4bbf66fab33181a11cf6d600af5066f11183f07f2fbe",
+    )
+    assert entry_hash(odd) == odd.hash
+    text = b'"text":"tab\\there\\r\\nquote\\" back\\\\ bell\\u0007 del\x7f \xc3\xa9'
+    assert text in canonical(odd)
+    entries.append(odd)
+    with forking():
+        for workers in (1, 2, 3, 8):
+            v = verify(entries, expected_head=odd.hash, expected_count=41, workers=workers)
+            assert (v.ok, v.head, v.count) == (True, odd.hash, 41)
+            tampered = [*entries[:-1], replace(odd, text=odd.text + " ")]
+            assert found(verify(tampered, workers=workers)) == [("modified", 41)]
+
+
+def test_how_many_processes():
+    assert _workers(PARALLEL_MIN - 1, None) == 1  # small logs stay in this process
+    assert _workers(10**6, 1) == 1
+    assert _workers(1, 4) == 1
+    if sys.platform.startswith("linux") and hasattr(os, "fork"):
+        with forking(), mock.patch.object(ledger, "_available_cpus", return_value=2):
+            assert _workers(PARALLEL_MIN, None) == 2
+            assert _workers(3, 8) == 3  # asked for: at most one process per entry
+    # Never fork where another thread runs (a waitress server): it could hold a lock.
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not ledger._single_threaded()
+        assert _workers(10**6, None) == _workers(10**6, 4) == 1
+    finally:
+        release.set()
+        other.join()
+
+
+@needs_fork
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(entry_fields, min_size=2, max_size=20).map(build), st.data())
+def test_processes_report_what_one_process_reports(entries, data):
+    """Tampered chains cut into stretches at every place: the faults (kinds, entries,
+    messages, order) are those of the scan in one process."""
+    head, count = entries[-1].hash, len(entries)
+    stored, _, _ = tamper_with(entries, data)
+    workers = data.draw(st.integers(2, 5), label="workers")
+    crisis = data.draw(st.sampled_from([CRISIS, None]), label="crisis")
+    if len(stored) >= workers:
+        assert _scan_parallel(stored, CRISIS, workers) == _scan(stored, CRISIS)
+    one = verify(stored, crisis=crisis, expected_head=head, expected_count=count, workers=1)
+    with forking():
+        several = verify(
+            stored, crisis=crisis, expected_head=head, expected_count=count, workers=workers
+        )
+    assert several == one
+    assert not one.ok
+
+
+@needs_fork
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(raw_entries, st.booleans()), min_size=2, max_size=8), st.data())
+def test_processes_scan_any_stored_values_alike(drawn, data):
+    """Whatever is stored (lone surrogates, hashes that are not hex, links to anything):
+    the stretches scanned apart give the scan in one process."""
+    entries, prev = [], GENESIS
+    for e, stamped in drawn:
+        e = replace(e, prev_hash=prev)
+        if stamped:
+            e = replace(e, hash=hash_or_none(e) or "no encoding")
+        prev = e.hash
+        entries.append(e)
+    workers = data.draw(st.integers(2, len(entries)), label="workers")
+    assert _scan_parallel(entries, CRISIS, workers) == _scan(entries, CRISIS)
+
+
+@needs_fork
+def test_a_child_that_cannot_be_forked_or_dies_is_replaced(monkeypatch):
+    entries = chain(30)
+    entries[20] = replace(entries[20], text="Rien à signaler.")
+    expected = _scan(entries, CRISIS)
+
+    class Fragile:
+        """An entry whose hash kills any process reading it but this one."""
+
+        def __init__(self, e: Entry, pid: int) -> None:
+            self._e, self._pid = e, pid
+
+        def __getattr__(self, name: str):
+            if name == "hash" and os.getpid() != self._pid:
+                os._exit(3)
+            return getattr(self._e, name)
+
+    fragile = [Fragile(e, os.getpid()) for e in entries]
+    assert _scan_parallel(fragile, CRISIS, 3) == expected
+    with forking():
+        assert verify(fragile, workers=3) == verify(entries, workers=1)
+
+    def refuse():
+        raise OSError("fork refused")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    assert _scan_parallel(entries, CRISIS, 3) == expected
+    monkeypatch.undo()
+    with forking():
+        assert verify(entries, workers=3) == verify(entries, workers=1)
+    try:  # every child was waited for: none is left behind as a zombie
+        assert os.waitpid(-1, os.WNOHANG)[0] == 0
+    except ChildProcessError:
+        pass
+
+
+@needs_fork
+def test_an_entry_that_cannot_be_read_raises_as_in_one_process():
+    entries: list = chain(10)
+    entries[8] = object()
+    with pytest.raises(AttributeError):
+        verify(entries, workers=1)
+    with forking(), pytest.raises(AttributeError):
+        verify(entries, workers=2)
+
+
+@needs_fork
+def test_verify_document_on_several_processes():
+    doc = json.loads(json.dumps(export_document({"uid": CRISIS}, chain(20))))
+    doc["entries"][15]["text"] = "Rien à signaler."
+    with forking():
+        assert verify_document(doc, workers=3) == verify_document(doc, workers=1)
+        assert found(verify_document(doc, workers=3)) == [("modified", 16)]
 
 
 # ---------------------------------------------------------------------------

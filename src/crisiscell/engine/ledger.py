@@ -32,16 +32,27 @@ Speed: `verify` is one linear pass. The canonical bytes of each entry are assemb
 pre-escaped pieces (the values that repeat -- author, crisis, kind, role, links -- are
 escaped once per distinct value; the text only when it holds a character JSON escapes),
 giving exactly the bytes of `canonical`; the full fault analysis, also linear, runs only when
-that pass finds something wrong.
+that pass finds something wrong. Each entry's hash depends on its own fields only (its
+``prev_hash`` is one of them), so from `PARALLEL_MIN` entries on the pass is cut into one
+stretch per CPU, scanned in forked processes that share the entries copy-on-write (the
+link into a stretch is checked against the hash stored before it, which the stretch before
+checks). That is done only where forking is safe (Linux, a process running one thread: the
+command line), never in a threaded server, and gives the result of the pass in one process.
 
 No Django here: the crisis app stores entries and calls these functions.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
+import os
 import re
+import signal
+import sys
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -49,7 +60,7 @@ from datetime import UTC, datetime
 from itertools import compress
 from json.encoder import encode_basestring
 from operator import attrgetter, itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 GENESIS = "0" * 64
 KINDS = ("event", "decision", "action", "message_in", "message_out", "meeting")
@@ -453,17 +464,26 @@ class _Links(dict):
 _TEMPLATE = b'{"at":%b%b%b%b%b],"prev_hash":"%b%b%b"}'
 
 
-def _scan(entries: Sequence[Any], crisis: str) -> tuple[list[int], bool, list[tuple[int, Any]]]:
-    """The fast pass over the entries in stored order: the positions whose recomputed hash is
-    not the stored one; whether the chain is clean -- every hash matches, every link points
-    to the entry stored just before, seq runs 1, 2, 3..., every entry belongs to `crisis`;
-    and (position, corrects) for every entry that corrects another.
+def _scan(
+    entries: Sequence[Any],
+    crisis: str,
+    start: int = 0,
+    stop: int | None = None,
+    last: str | None = GENESIS,
+) -> tuple[list[int], bool, list[tuple[int, Any]]]:
+    """The fast pass over ``entries[start:stop]`` in stored order: the positions whose
+    recomputed hash is not the stored one; whether that stretch is clean -- every hash
+    matches, every link points to the entry stored just before (the first one's to `last`,
+    the recomputed hash of the entry before the stretch), seq is position + 1, every entry
+    belongs to `crisis`; and (position, corrects) for every entry that corrects another.
 
     The bytes hashed are exactly `canonical`'s (the tests check it): the JSON between the
     values comes from `_Pieces` and `_Links`; ``prev_hash`` is used as is when it equals the
     previous entry's recomputed hash (hex digits need no escaping), escaped otherwise; the
     text is used as its raw UTF-8 unless that holds a byte JSON escapes. Hashing is a third
-    of the cost; the rest is kept to plain attribute reads and a few calls in C.
+    of the cost; the rest is kept to plain attribute reads and a few calls in C. Each
+    entry's hash depends on its own fields only, so stretches can be scanned apart: only
+    the clean flag looks at the link with the stretch before (through `last`).
     """
     enc = encode_basestring
     sha256 = hashlib.sha256
@@ -474,16 +494,17 @@ def _scan(entries: Sequence[Any], crisis: str) -> tuple[list[int], bool, list[tu
     bad: list[int] = []
     corrections: list[tuple[int, Any]] = []
     clean = True
-    last: str | None = GENESIS
-    position = 0
-    for e in entries:
+    if start or stop is not None:
+        entries = entries[start:stop]
+    # `seq` is the position + 1: counting from start + 1 saves an addition per entry.
+    for seq, e in enumerate(entries, start + 1):
         try:
             p_author, p_crisis, p_role = pieces[(e.author, e.crisis, e.kind, e.role)]
             corrects = e.corrects
             if corrects is None:
                 c = b"null"
             else:
-                corrections.append((position, corrects))
+                corrections.append((seq - 1, corrects))
                 c = enc(corrects).encode()
             prev = e.prev_hash
             if prev != last:
@@ -491,7 +512,7 @@ def _scan(entries: Sequence[Any], crisis: str) -> tuple[list[int], bool, list[tu
                 prev = enc(prev)[1:-1]
             text = e.text
             raw = text.encode()
-            if len(raw.translate(None, special)) != len(raw):
+            if raw.translate(None, special) != raw:
                 raw = enc(text)[1:-1].encode()
             digest = sha256(
                 template
@@ -510,13 +531,163 @@ def _scan(entries: Sequence[Any], crisis: str) -> tuple[list[int], bool, list[tu
             digest = _entry_digest(e)
             clean = False
         if digest != e.hash:
-            bad.append(position)
+            bad.append(seq - 1)
             clean = False
-        position += 1
-        if e.seq != position:
+        if e.seq != seq:
             clean = False
         last = digest
     return bad, clean and not pieces.foreign, corrections
+
+
+# ---------------------------------------------------------------------------
+# The fast pass on several cores
+# ---------------------------------------------------------------------------
+
+#: Below this many entries `verify` scans in one process. Measured on 2 cores: the fork
+#: and the copy-on-write of the pages each process touches cost about as much as the
+#: second core saves on 10,000 entries; 20,000 take 30 ms instead of 39, 100,000 take 128
+#: ms instead of 190, 1,000,000 take 1.3 s instead of 2.0.
+PARALLEL_MIN = 20_000
+_MAX_WORKERS = 8
+
+
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _single_threaded() -> bool:
+    """Whether this process runs one thread only (OS threads, not just Python's): the one
+    case where forking is safe, as no other thread can hold a lock the child would need."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def _workers(n: int, workers: int | None) -> int:
+    """How many processes scan `n` entries: 1 unless more were asked for (None: as many as
+    there are CPUs, from `PARALLEL_MIN` entries on) and forking is safe here -- on Linux, in
+    a process with a single thread (the command line, a worker process; never a threaded
+    server such as waitress, which scans in its own thread)."""
+    if workers is None:
+        workers = _available_cpus() if n >= PARALLEL_MIN else 1
+    workers = min(workers, n, _MAX_WORKERS)
+    if workers < 2 or not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return 1
+    return workers if _single_threaded() else 1
+
+
+def _scan_child(
+    entries: Sequence[Any], crisis: str, start: int, stop: int, r: int, w: int
+) -> NoReturn:
+    """In a forked child: scan ``entries[start:stop]``, write the result to the pipe `w`,
+    exit. Never returns: the child must not go on running its parent's code."""
+    code = 1
+    try:
+        os.close(r)
+        gc.disable()  # a collection would touch, and so copy, the parent's whole heap
+        h = entries[start - 1].hash
+        # The previous recomputed hash, when the stored one is it (otherwise that entry is
+        # reported by the parent's stretch, and None only makes this one's link unclean).
+        last = h if type(h) is str and _HEX64.fullmatch(h) else None
+        bad, clean, corrections = _scan(entries, crisis, start, stop, last)
+        # Positions only (a correction's value is read back by the parent): the number of
+        # items, clean, the number of bad positions, the bad positions, the positions of
+        # the corrections.
+        result = array("q", [3 + len(bad) + len(corrections), clean, len(bad), *bad])
+        result.extend(j for j, _ in corrections)
+        data = memoryview(result).cast("B")
+        while data:
+            data = data[os.write(w, data) :]
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _scan_parallel(
+    entries: Sequence[Any], crisis: str, workers: int
+) -> tuple[list[int], bool, list[tuple[int, Any]]]:
+    """`_scan` over all entries, cut into `workers` stretches: the first scanned here, the
+    others in forked children (the entries are shared copy-on-write, nothing is serialised;
+    each child sends back its bad positions, its clean flag and where its corrections are).
+    The result is `_scan`'s exactly: a child that fails in any way (fork refused, crash, an
+    exception) has its stretch scanned here instead, which reproduces the exception."""
+    n = len(entries)
+    workers = min(workers, n)
+    if workers < 2:
+        return _scan(entries, crisis)
+    bounds = [n * k // workers for k in range(workers + 1)]
+    running: dict[int, int] = {}  # pid -> read end of its pipe, until reaped
+    stretches: list[tuple[int, int, int]] = []  # pid (0: not forked), start, stop
+    try:
+        for k in range(1, workers):
+            start, stop = bounds[k], bounds[k + 1]
+            r, w = os.pipe()
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(r)
+                os.close(w)
+                stretches.append((0, start, stop))
+                continue
+            if pid == 0:  # pragma: no cover - the child; coverage does not see it exit
+                _scan_child(entries, crisis, start, stop, r, w)
+            os.close(w)
+            running[pid] = r
+            stretches.append((pid, start, stop))
+
+        bad, clean, corrections = _scan(entries, crisis, 0, bounds[1])
+        for pid, start, stop in stretches:
+            result: array | None = None
+            if pid:
+                data = _read_all(running[pid])
+                try:
+                    status = os.waitpid(pid, 0)[1]
+                except ChildProcessError:  # reaped already (SIGCHLD ignored): trust the data
+                    status = 0
+                os.close(running.pop(pid))
+                if status == 0 and len(data) >= 24 and not len(data) % 8:
+                    result = array("q", data)
+                    if result[0] != len(result):  # cut short
+                        result = None
+            if result is None:  # the child failed: scan its stretch here
+                h = entries[start - 1].hash
+                last = h if type(h) is str and _HEX64.fullmatch(h) else None
+                part, part_clean, part_corrections = _scan(entries, crisis, start, stop, last)
+            else:
+                part_clean, size = bool(result[1]), result[2]
+                part = result[3 : 3 + size].tolist()
+                part_corrections = [(j, entries[j].corrects) for j in result[3 + size :]]
+            bad += part
+            clean = clean and part_clean
+            corrections += part_corrections
+    finally:
+        # Only after an exception (KeyboardInterrupt included): stop the children left.
+        for pid, r in running.items():
+            os.close(r)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+    return bad, clean, corrections
+
+
+def _fast_pass(
+    entries: Sequence[Any], crisis: str, workers: int | None
+) -> tuple[list[int], bool, list[tuple[int, Any]]]:
+    """`_scan` of every entry, on several cores when `_workers` allows it."""
+    k = _workers(len(entries), workers)
+    return _scan(entries, crisis) if k < 2 else _scan_parallel(entries, crisis, k)
 
 
 def _correction_faults(
@@ -556,6 +727,7 @@ def verify(
     crisis: str | None = None,
     expected_head: str | None = None,
     expected_count: int | None = None,
+    workers: int | None = None,
 ) -> Verification:
     """Check a crisis log given **in stored order** (by seq), naming every fault found.
 
@@ -568,10 +740,16 @@ def verify(
     Faults are listed in chain order (a fault about the head last); each names the stored
     seq of the entry at fault, or of the first missing one. Linear in the number of entries.
     Entries are only read through their attributes: any object with `Entry`'s will do.
+
+    `workers`: how many processes recompute the hashes. None (the default) uses every CPU
+    from `PARALLEL_MIN` entries on; 1 keeps to this process. More than one process is used
+    only where forking is safe -- on Linux, in a process running a single thread (the
+    command line); a threaded server verifies in the calling thread. The result is the
+    same whichever way the hashes are recomputed.
     """
     if not isinstance(entries, list | tuple):
         entries = list(entries)
-    return _verify(entries, crisis, expected_head, expected_count)
+    return _verify(entries, crisis, expected_head, expected_count, workers)
 
 
 def _verify(
@@ -579,6 +757,7 @@ def _verify(
     crisis: str | None,
     expected_head: str | None,
     expected_count: int | None,
+    workers: int | None = None,
 ) -> Verification:
     """`verify`, for entries as a list or tuple of objects with `Entry`'s attributes."""
     n = len(entries)
@@ -589,7 +768,7 @@ def _verify(
         ):
             faults.append(_head_fault([], GENESIS, expected_head, expected_count, 0, None, ()))
         return Verification(ok=not faults, count=0, head=GENESIS, faults=faults)
-    bad, clean, corrections = _scan(entries, crisis or entries[0].crisis)
+    bad, clean, corrections = _fast_pass(entries, crisis or entries[0].crisis, workers)
     if not clean:
         columns = _Chain(*(list(map(attrgetter(name), entries)) for name in _RECORD))
         return _analyse(columns, set(bad), crisis, expected_head, expected_count)
@@ -1149,13 +1328,18 @@ def _row_errors(i: int, row: Any) -> list[tuple[int | None, str]]:
     return errors
 
 
-def verify_document(doc: Any) -> Verification:
+def verify_document(doc: Any, *, workers: int | None = 1) -> Verification:
     """Verify an export (the dict `json.loads` gives) with no database. Never raises.
 
     A document that is not an export -- wrong types, missing or unknown keys -- gives
     ``ok=False`` with ``malformed`` faults naming the JSON path (``entries[3].links[1]:
     expected a string, got a number``). Otherwise the entries are checked by `verify`
     against the document's own ``head`` and ``count`` (and ``crisis.uid`` when present).
+
+    `workers` is `verify`'s, but 1 by default: the values of parsed JSON lie among the
+    rows' dicts, so a forked process copies about twice the memory per entry that it does
+    for `Entry` objects; on 2 cores that ate the second core's gain (1,000,000 entries just
+    parsed: 2.8 s in 2 processes, 2.2 s in one).
     """
     errors, entries = _read_document(doc)
     if errors or entries is None:
@@ -1168,4 +1352,5 @@ def verify_document(doc: Any) -> Verification:
         count = len(rows) if isinstance(rows, list) else 0
         return Verification(ok=False, count=count, head=GENESIS, faults=faults)
     uid = doc["crisis"].get("uid")
-    return _verify(entries, uid if isinstance(uid, str) else None, doc["head"], doc["count"])
+    uid = uid if isinstance(uid, str) else None
+    return _verify(entries, uid, doc["head"], doc["count"], workers)
