@@ -88,6 +88,67 @@ def cmd_impact(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- isolation planner ---------------------------------------------------
+
+
+def cmd_plan_isolation(args: argparse.Namespace) -> int:
+    from crisiscell.engine import isolation
+    from crisiscell.engine.groupmap import MapInvalid
+    from crisiscell.engine.impact import Situation, check_situation
+    from crisiscell.engine.mapfiles import MapFileError, read_map
+
+    try:
+        gm = read_map(Path(args.map))
+    except (MapInvalid, MapFileError) as exc:
+        return _fail(exc.errors)
+    errors: list[str] = []
+    states: dict[str, str] = {}
+    for item in args.host:
+        host, sep, state = item.partition("=")
+        if not sep or not host or not state:
+            errors.append(f"--host {item!r}: expected HOST=STATE")
+        else:
+            states[host] = state
+    errors += [str(e) for e in check_situation(gm, Situation(host_states=states))]
+    if args.alternatives < 1:
+        errors.append("--alternatives must be at least 1")
+    if not args.exposure_weight >= 0:
+        errors.append("--exposure-weight must be a number, 0 or more")
+    if errors:
+        return _fail(errors)
+    plans = isolation.plan_isolation(
+        gm,
+        states,
+        alternatives=args.alternatives,
+        exposure_weight=args.exposure_weight,
+        suspected_are_sources=not args.suspected_are_clean,
+        time_limit=args.time_limit,
+    )
+    if args.json:
+        doc = {"plans": [p.to_json() for p in plans]}
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    for n, p in enumerate(plans, 1):
+        proof = "optimal" if p.optimal else f"gap {p.gap:.1%}"
+        exposed = len(p.exposed_zones)
+        print(f"plan {n}: care cost {p.care_cost:,.0f}, {exposed} zone(s) exposed ({proof})")
+        if p.internet_cut:
+            print("  cut the internet")
+        for z in p.isolate:
+            print(f"  isolate {z}")
+        for a, b in p.block:
+            print(f"  block {a} -> {b}")
+        for z in p.exposed_zones:
+            print(f"  still exposed: {z}")
+        hit = sorted((st, sid) for sid, st in p.services.items() if st != "normal")
+        print(
+            f"  {sum(1 for st, _ in hit if st == 'down')} service(s) down, "
+            f"{sum(1 for st, _ in hit if st == 'degraded')} degraded"
+        )
+    return 0
+
+
 # --- demo map ------------------------------------------------------------
 
 
@@ -367,6 +428,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=cmd_impact)
+
+    s = sub.add_parser(
+        "plan-isolation", help="cuts that stop lateral movement at the least cost to care"
+    )
+    s.add_argument("--map", required=True, help="group map: .yaml, .json, .xlsx or a folder of CSV")
+    s.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        metavar="ID=STATE",
+        help="a host state (compromised, suspected, …)",
+    )
+    s.add_argument("--alternatives", type=int, default=1, metavar="N", help="up to N plans")
+    s.add_argument(
+        "--exposure-weight",
+        type=float,
+        default=200_000,
+        metavar="W",
+        help="care cost of leaving one clean server reachable (default 200000)",
+    )
+    s.add_argument(
+        "--suspected-are-clean",
+        action="store_true",
+        help="treat suspected hosts as clean, not as footholds of the attacker",
+    )
+    s.add_argument("--time-limit", type=float, default=8.0, metavar="SECONDS")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=cmd_plan_isolation)
 
     s = sub.add_parser("demo-map", help="write a realistic, deterministic demo group map")
     s.add_argument("--seed", type=int, default=1)
