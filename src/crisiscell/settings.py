@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "crisiscell.inventory",
     "crisiscell.crisis",
     "crisiscell.directory",
+    "crisiscell.containment",
+    "crisiscell.reopening",
     "crisiscell.api",
     "ninja",  # serves the API documentation's assets from here: no CDN
     "django_otp",

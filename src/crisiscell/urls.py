@@ -19,5 +19,7 @@ urlpatterns = [
     path("api/", api_urls()),
     path("directory/", include("crisiscell.directory.urls")),
     path("tasks/", include("crisiscell.web.urls_tasks")),
+    path("containment/", include("crisiscell.containment.urls")),
+    path("reopening/", include("crisiscell.reopening.urls")),
     path("", include("crisiscell.web.urls")),
 ]

@@ -11,10 +11,18 @@ NETWORK = "inventory.change_network_state"
 RUN_CRISIS = "crisis.run_crisis"
 WRITE_LOG = "crisis.write_log"
 MANAGE_TASKS = "crisis.manage_tasks"
+APPROVE_CUTS = "containment.approve_containment"
 
 #: role name -> permissions ("app_label.codename"), in order of precedence
 ROLES: dict[str, tuple[str, ...]] = {
-    "crisis_director": (NETWORK, RUN_CRISIS, WRITE_LOG, MANAGE_TASKS, "directory.edit_directory"),
+    "crisis_director": (
+        NETWORK,
+        APPROVE_CUTS,
+        RUN_CRISIS,
+        WRITE_LOG,
+        MANAGE_TASKS,
+        "directory.edit_directory",
+    ),
     "medical_director": (RUN_CRISIS, WRITE_LOG, MANAGE_TASKS),
     "it_lead": (NETWORK, WRITE_LOG, MANAGE_TASKS),
     "communication": (WRITE_LOG, MANAGE_TASKS, "directory.edit_directory"),

@@ -111,3 +111,48 @@ def set_internet_cut(user, cut: bool) -> Group:
                 ),
             )
     return group
+
+
+def set_host_states(user, states: dict[str, str], source: str = "") -> list[str]:
+    """Several hosts at once (a list from an EDR report, a name pattern): all or none.
+
+    Every name is checked before anything changes; the hosts whose state changes are
+    written in one transaction with one log entry that names each of them and says where
+    the list came from. Returns the codes of the hosts that changed."""
+    _require(user)
+    bad = sorted({s for s in states.values() if s not in HOST_STATES})
+    if bad:
+        raise ValidationError(_("Unknown host state %(state)r.") % {"state": bad[0]})
+    with transaction.atomic():
+        hosts = {
+            h.code: h
+            for h in Host.objects.select_for_update().filter(code__in=list(states)).order_by("id")
+        }
+        unknown = sorted(set(states) - set(hosts))
+        if unknown:
+            raise ValidationError(
+                _("Unknown host(s): %(hosts)s.") % {"hosts": ", ".join(unknown[:20])}
+            )
+        now = timezone.now()
+        changed = [h for code, h in hosts.items() if h.state != states[code]]
+        for host in changed:
+            host.state = states[host.code]
+            host.state_changed_at = now
+            host.state_changed_by = user
+        Host.objects.bulk_update(changed, ["state", "state_changed_at", "state_changed_by"])
+        by_state: dict[str, list[str]] = {}
+        for host in changed:
+            by_state.setdefault(host.state, []).append(host.code)
+        for state, codes in sorted(by_state.items()):
+            record_change(
+                user,
+                log_text(
+                    gettext_noop("%(count)s host(s) %(state)s (%(source)s): %(hosts)s"),
+                    count=len(codes),
+                    state=gettext_lazy(state),
+                    source=source or gettext_lazy("by hand"),
+                    hosts=", ".join(codes),
+                ),
+                [f"host:{code}" for code in codes],
+            )
+    return [h.code for h in changed]
