@@ -266,6 +266,7 @@ def plan(request: HttpRequest) -> HttpResponse:
             cm=now.map.cm,
         )
     names = {s.id: s for s in now.map.gm.services}
+    in_force = now.situation
     rows = []
     for p in plans:
         hit = [(names[sid], st) for sid, st in p.services.items() if st != "normal"]
@@ -277,7 +278,9 @@ def plan(request: HttpRequest) -> HttpResponse:
                 "down": sum(st == "down" for _s, st in hit),
                 "degraded": sum(st == "degraded" for _s, st in hit),
                 "vital": sum(s.criticality == "vital" for s, _st in hit),
-                "block": ["->".join(k) for k in p.block],
+                "isolate": [(z, z in in_force.isolated_zones) for z in p.isolate],
+                "block": [("->".join(k), k in in_force.blocked_flows) for k in p.block],
+                "internet_in_force": in_force.internet_cut,
                 "empty": not (p.internet_cut or p.isolate or p.block),
             }
         )
@@ -286,9 +289,28 @@ def plan(request: HttpRequest) -> HttpResponse:
         "containment",
         plans=rows,
         sources=len(states),
+        footholds=_footholds(now),
         can_propose=actions.can_propose(request.user),
     )
     return _render(request, "containment/plan.html", ctx)
+
+
+def _footholds(now) -> list[dict]:
+    """The zones the attacker holds, and the clean servers in them: no cut between zones
+    protects a server that shares its zone with a compromised host."""
+    gm, states = now.map.gm, now.situation.host_states
+    rows: dict[str, dict] = {}
+    for h in gm.hosts:
+        st = states.get(h.id, "ok")
+        if st in planner.SOURCE_STATES:
+            row = rows.setdefault(
+                h.zone, {"zone": h.zone, "compromised": 0, "suspected": 0, "clean_servers": 0}
+            )
+            row[st] += 1
+    for h in gm.hosts:
+        if h.zone in rows and h.role == "server" and states.get(h.id, "ok") == "ok":
+            rows[h.zone]["clean_servers"] += 1
+    return sorted(rows.values(), key=lambda r: r["zone"])
 
 
 @change_route(NETWORK, _NO_NETWORK, _page_again)
