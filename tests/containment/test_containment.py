@@ -8,7 +8,7 @@ import re
 import pytest
 
 from crisiscell.containment.models import Action
-from crisiscell.crisis.models import LogEntry
+from crisiscell.crisis.models import LogEntry, SiteMode
 from crisiscell.inventory import models as m
 
 pytestmark = pytest.mark.django_db
@@ -210,6 +210,8 @@ def test_preventive_isolation_shows_what_the_site_keeps_running(director):
     assert action.preventive and response["Location"] == f"/containment/actions/{action.pk}/"
     page = director.get(response["Location"]).content.decode()
     assert "ct-keeps" in page and "Urgences" in page
+    move(director, action, "approve", "proposed")
+    assert SiteMode.objects.get(site__code="ARL").mode == "preventive"
 
 
 def test_an_observer_sees_but_cannot_act(client, cast, crisis):

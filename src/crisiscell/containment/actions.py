@@ -17,9 +17,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from crisiscell.crisis.actions import log_text, record_change
+from crisiscell.crisis.actions import log_text, record_change, set_site_mode
 from crisiscell.crisis.log import active_crisis
-from crisiscell.crisis.roles import APPROVE_CUTS, NETWORK
+from crisiscell.crisis.roles import APPROVE_CUTS, NETWORK, RUN_CRISIS
 from crisiscell.engine import cuts
 from crisiscell.inventory import actions as network
 from crisiscell.inventory import models as m
@@ -163,7 +163,17 @@ def move(user, action_id: int, verb: str, expected: str) -> Action:
         setattr(action, f"{status}_at", now)
         action.save()
         _record(user, action)
+        if status == "approved" and action.preventive:
+            _preventive_mode(user, action)
     return action
+
+
+def _preventive_mode(user, action: Action) -> None:
+    """Approving a site's preventive isolation is also the decision to run it in
+    preventive degraded mode (seed 004): said in the crisis, in the same transaction."""
+    crisis = active_crisis()
+    if crisis is not None and user.has_perm(RUN_CRISIS):
+        set_site_mode(user, crisis.pk, action.target, "preventive")
 
 
 def _do(user, action: Action) -> dict:
