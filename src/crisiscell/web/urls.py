@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import two_factor, views, views_crisis, views_export
+from . import two_factor, views, views_crisis, views_export, views_network
 
 urlpatterns = [
     path("", views.board, name="board"),
@@ -19,6 +19,10 @@ urlpatterns = [
     path("hosts/<int:pk>/state", views.host_state, name="host-state"),
     path("applications/", views.application_list, name="applications"),
     path("internet", views.internet, name="internet"),
+    path("network/", views_network.network_group, name="network"),
+    path("network/picture.svg", views_network.network_svg, name="network-svg"),
+    path("network/<str:site>/", views_network.network_site, name="network-site"),
+    path("network/<str:site>/picture.svg", views_network.network_site_svg, name="network-site-svg"),
     path("crisis/", views_crisis.crisis_page, name="crisis"),
     path("crisis/open", views_crisis.crisis_open, name="crisis-open"),
     path("crisis/<int:pk>/phase", views_crisis.crisis_phase, name="crisis-phase"),
