@@ -8,6 +8,8 @@ change and its entry in the crisis log commit together or not at all.
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +22,8 @@ from crisiscell.engine.groupmap import HOST_STATES
 from .models import Flow, Group, Host, Zone
 
 PERMISSION = "inventory.change_network_state"
+HIGHEST_PORT = 65535
+_PORT_ITEM = re.compile(r"([0-9]{1,5})(?: *- *([0-9]{1,5}))?")
 
 
 def can_change_network(user) -> bool:
@@ -156,3 +160,98 @@ def set_host_states(user, states: dict[str, str], source: str = "") -> list[str]
                 [f"host:{code}" for code in codes],
             )
     return [h.code for h in changed]
+
+
+# ---------------------------------------------------------------------------
+# Port filters: a flow reopened on some of its ports only
+# ---------------------------------------------------------------------------
+
+
+class PortsInvalid(ValueError):
+    """A list of ports that cannot be read; the message (translated) names the bad item."""
+
+
+def parse_ports(text: str) -> tuple[tuple[int, int], ...]:
+    """``"443; 8000-8010"`` as ranges ``((443, 443), (8000, 8010))``, in the order given,
+    each once. Items are port numbers (1-65535) or ranges, separated by ``;`` or ``,``.
+    Empty text: no item. Raises PortsInvalid naming the first item it cannot read."""
+    out: list[tuple[int, int]] = []
+    for raw in re.split(r"[;,]", text or ""):
+        item = raw.strip()
+        if not item:
+            continue
+        match = _PORT_ITEM.fullmatch(item)
+        low = int(match.group(1)) if match else 0
+        high = int(match.group(2) or low) if match else 0
+        if not (match and 1 <= low <= high <= HIGHEST_PORT):
+            raise PortsInvalid(
+                _("“%(item)s” is not a port (1 to %(max)d) or a range of ports such as 8000-8010.")
+                % {"item": item[:40], "max": HIGHEST_PORT}
+            )
+        if (low, high) not in out:
+            out.append((low, high))
+    return tuple(out)
+
+
+def ports_text(ranges: tuple[tuple[int, int], ...]) -> str:
+    """Ranges as a filter is written: ``443;8000-8010``."""
+    return ";".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
+
+
+def ports_outside(wanted: tuple[tuple[int, int], ...], mapped: str) -> list[str]:
+    """The items of `wanted` that the flow's mapped ports do not cover. A flow whose map
+    lists no ports, or lists them in a form this reader does not know, covers any."""
+    try:
+        allowed = parse_ports(mapped)
+    except PortsInvalid:
+        return []
+    if not allowed:
+        return []
+    outside = []
+    for lo, hi in wanted:
+        port = lo
+        # Walk the range across the mapped ranges (they may touch: 80;81-90).
+        while port <= hi:
+            cover = next((h for low, h in allowed if low <= port <= h), None)
+            if cover is None:
+                outside.append(ports_text(((lo, hi),)))
+                break
+            port = cover + 1
+    return outside
+
+
+def set_flow_filter(user, flow_id: int, ports: str) -> Flow:
+    """Narrow what a flow lets through to `ports` (a subset of its mapped ports), or lift
+    the filter with "" (the mapped ports again). Validated before anything is written."""
+    _require(user)
+    try:
+        wanted = parse_ports(ports)
+    except PortsInvalid as exc:
+        raise ValidationError(_("Ports: %(problem)s") % {"problem": exc}) from None
+    text = ports_text(wanted)
+    if len(text) > Flow._meta.get_field("allowed_ports").max_length:
+        raise ValidationError(_("Ports: the filter is too long."))
+    with transaction.atomic():
+        flow = Flow.objects.select_for_update().select_related("source", "target").get(pk=flow_id)
+        key = f"{flow.source.code}->{flow.target.code}"
+        outside = ports_outside(wanted, flow.ports)
+        if outside:
+            raise ValidationError(
+                _("Ports: %(ports)s not among the ports of flow %(flow)s (%(mapped)s).")
+                % {"ports": ", ".join(outside), "flow": key, "mapped": flow.ports}
+            )
+        if flow.allowed_ports != text:
+            flow.allowed_ports = text
+            flow.save(update_fields=["allowed_ports"])
+            record_change(
+                user,
+                log_text(
+                    gettext_noop("Flow %(flow)s filtered: only ports %(ports)s")
+                    if text
+                    else gettext_noop("Flow %(flow)s: filter lifted (all its mapped ports)"),
+                    flow=key,
+                    ports=text,
+                ),
+                [f"flow:{key}"],
+            )
+    return flow

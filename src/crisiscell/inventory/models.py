@@ -5,8 +5,8 @@ integer `id` is internal. Lists whose order is part of the map (an application's
 a service's workstations and needs) keep a `position` so that export gives back the
 file that was imported.
 
-State fields (`Host.state`, `Zone.isolated`, `Flow.blocked`, `Group.internet_cut`) are
-changed only through `crisiscell.inventory.actions`.
+State fields (`Host.state`, `Zone.isolated`, `Flow.blocked`, `Flow.allowed_ports`,
+`Group.internet_cut`) are changed only through `crisiscell.inventory.actions`.
 """
 
 from __future__ import annotations
@@ -74,6 +74,9 @@ class Flow(models.Model):
     ports = models.CharField(max_length=200, blank=True)
     purpose = models.CharField(max_length=300, blank=True)
     blocked = models.BooleanField(default=False)
+    #: The narrowed filter in force (``443``, ``8000-8010``), "" for all the mapped `ports`:
+    #: state like `blocked`, set by a staged reopening and kept across re-imports.
+    allowed_ports = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
