@@ -21,21 +21,27 @@ CRITICALITIES = ("vital", "essential", "deferrable")
 
 
 @st.composite
-def small_cases(draw):
-    """A map of at most 4 zones and 5 flows, hosts (servers and workstations) in some
-    states, applications with needs, services with weights: small enough that every
-    combination of cuts can be tried."""
-    n_zones = draw(st.integers(2, 4))
-    kinds = ["workstations"] + [draw(st.sampled_from(KINDS)) for _ in range(n_zones - 1)]
+def small_cases(draw, max_zones: int = 4, max_flows: int = 5, foothold: bool = False):
+    """A map of at most `max_zones` zones and `max_flows` flows, hosts (servers and
+    workstations) in some states, applications with needs, services with weights. By
+    default (4 zones, 5 flows) small enough that every combination of cuts can be tried.
+
+    With `foothold`, a map where cuts always matter: a compromised (or suspected)
+    workstation in Z0, a clean server in Z1, at least one application and one service
+    needing applications."""
+    n_zones = draw(st.integers(2, max_zones))
+    first = ["workstations", "servers"] if foothold else ["workstations"]
+    kinds = first + [draw(st.sampled_from(KINDS)) for _ in range(n_zones - len(first))]
     zones = [f"Z{i}" for i in range(n_zones)]
     pairs = [(a, b) for a in zones for b in zones if a != b]
-    flows = draw(st.lists(st.sampled_from(pairs), max_size=5, unique=True))
-    hosts = [
+    flows = draw(st.lists(st.sampled_from(pairs), max_size=max_flows, unique=True))
+    given_hosts = [("h0", "Z0", "workstation"), ("h1", "Z1", "server")] if foothold else []
+    hosts = given_hosts + [
         (f"h{i}", draw(st.sampled_from(zones)), draw(st.sampled_from(("server", "workstation"))))
-        for i in range(draw(st.integers(1, 6)))
+        for i in range(len(given_hosts), len(given_hosts) + draw(st.integers(1, 6)))
     ]
     apps = []
-    for i in range(draw(st.integers(0, 3))):
+    for i in range(draw(st.integers(1 if foothold else 0, 3))):
         app_hosts = draw(
             st.lists(st.sampled_from([h for h, _, _ in hosts]), min_size=1, max_size=2)
         )
@@ -47,11 +53,17 @@ def small_cases(draw):
         )
     work = [z for z, k in zip(zones, kinds, strict=True) if k != "internet"]
     services = []
-    for i in range(draw(st.integers(0, 4))):
+    for i in range(draw(st.integers(1 if foothold else 0, 4))):
         needs = (
             [
                 {"app": a["id"], "without": draw(st.sampled_from(("down", "degraded")))}
-                for a in draw(st.lists(st.sampled_from(apps), unique_by=lambda a: a["id"]))
+                for a in draw(
+                    st.lists(
+                        st.sampled_from(apps),
+                        min_size=1 if foothold else 0,
+                        unique_by=lambda a: a["id"],
+                    )
+                )
             ]
             if apps
             else []
@@ -84,9 +96,11 @@ def small_cases(draw):
     gm = parse_map(doc)
     states = {
         h: draw(st.sampled_from(("compromised", "suspected", "off")))
-        for h, _, _ in hosts
+        for h, _, _ in hosts[len(given_hosts) :]
         if draw(st.booleans())
     }
+    if foothold:
+        states["h0"] = draw(st.sampled_from(("compromised", "suspected")))
     weight = draw(st.sampled_from((0.0, 1.0, 500.0, 200_000.0)))
     return gm, states, weight
 
@@ -115,6 +129,21 @@ def exhaustive_best(gm, pb, weight: float) -> float:
 )
 @given(small_cases())
 def test_the_plan_is_as_good_as_exhaustive_search(case):
+    check_against_exhaustive_search(case)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(small_cases(foothold=True))
+def test_with_a_foothold_the_plan_is_as_good_as_exhaustive_search(case):
+    """The same, on maps where cuts always matter (most random maps leave nothing to cut)."""
+    check_against_exhaustive_search(case)
+
+
+def check_against_exhaustive_search(case):
     gm, states, weight = case
     cm = compile_map(gm)
     plans = isolation.plan_isolation(gm, states, exposure_weight=weight, time_limit=5, cm=cm)
@@ -125,6 +154,78 @@ def test_the_plan_is_as_good_as_exhaustive_search(case):
     # the plan's figures are the impact engine's, whatever the model said
     again = isolation.assess(pb, best.isolate, best.block, best.internet_cut, weight)
     assert again.care_cost == best.care_cost and again.exposed_zones == best.exposed_zones
+
+
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(small_cases(max_zones=5, max_flows=10, foothold=True), st.data())
+def test_the_model_prices_any_cuts_as_the_impact_engine_does(case, data):
+    """With its decisions fixed to any cuts, the model's objective is the plan's exact care
+    cost and exposure (plus the tie-breaking cost of each cut): the care and reach encodings
+    are the engine's, not just good enough for the optimum to come out right."""
+    gm, states, weight = case
+    check_model_pricing(gm, states, weight or 1.0, lambda: data.draw(st.booleans()))
+
+
+def test_the_model_prices_every_cut_around_a_shared_server_zone():
+    """Two workstation zones (the first compromised, with a flow to the second) reach one
+    server zone: whether a service of both zones still has its application depends on a cut
+    they share (the server zone isolated) and on cuts of their own."""
+    doc = {
+        "group": {"id": "g"},
+        "sites": [{"id": "S", "name": "Site", "kind": "hospital"}],
+        "zones": [
+            {"id": "W1", "kind": "workstations", "site": "S"},
+            {"id": "W2", "kind": "workstations", "site": "S"},
+            {"id": "SRV", "kind": "servers", "site": "S"},
+        ],
+        "flows": [{"from": a, "to": b} for a, b in (("W1", "W2"), ("W1", "SRV"), ("W2", "SRV"))],
+        "hosts": [
+            {"id": "w1", "zone": "W1", "role": "workstation"},
+            {"id": "w2", "zone": "W2", "role": "workstation"},
+            {"id": "s1", "zone": "SRV", "role": "server"},
+        ],
+        "applications": [{"id": "P", "name": "app", "hosts": ["s1"], "needs": []}],
+        "services": [
+            {
+                "id": "V",
+                "site": "S",
+                "name": "service",
+                "kind": "x",
+                "criticality": "vital",
+                "workstations": ["W1", "W2"],
+                "needs": [{"app": "P", "without": "down"}],
+            }
+        ],
+    }
+    gm = parse_map(doc)
+    states = {"w1": "compromised"}
+    n = 6  # 3 zones to isolate, 3 flows to block
+    for bits in itertools.product((False, True), repeat=n):
+        check_model_pricing(gm, states, 500.0, iter(bits).__next__, decisions=n)
+
+
+def check_model_pricing(gm, states, weight, choose, decisions: int | None = None):
+    """Fix every decision of the model with `choose()`; its objective must be the exact one."""
+    cm = compile_map(gm)
+    pb = isolation.problem(gm, states, cm=cm)
+    model = isolation._Model(pb)
+    keys = [*model.iso.values(), *model.block.values()]
+    if model.inet is not None:
+        keys.append(model.inet)
+    assert decisions is None or len(keys) == decisions
+    for key in keys:
+        model.m.Add(model._lit(key) == int(choose()))
+    solved = model.solve(weight, 5, 2)
+    assert solved.optimal
+    values = solved.values
+    plan = isolation.assess(pb, values["isolate"], values["block"], values["internet_cut"], weight)
+    cuts = len(plan.isolate) + len(plan.block) + plan.internet_cut
+    exact = plan.care_cost + plan.exposure_cost + cuts * isolation.CUT_COST / isolation._SCALE
+    assert solved.objective == pytest.approx(exact, abs=0.5), plan
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +266,23 @@ def test_a_lower_exposure_weight_trades_exposure_for_care(demo):
     assert any(p.care_cost < strict.care_cost and p.exposed_zones for p in others)
     keys = {(p.isolate, p.block, p.internet_cut) for p in plans}
     assert len(keys) == len(plans)  # alternatives are distinct
+
+
+@pytest.mark.parametrize("weight", [0.0, 1.0, math.inf])
+def test_any_exposure_weight_offers_a_plan_without_exposure(demo, weight):
+    gm, cm = demo
+    states = {"srv-pacs-01": "compromised"}
+    plans = isolation.plan_isolation(gm, states, alternatives=3, exposure_weight=weight, cm=cm)
+    assert plans and all(p.optimal for p in plans)
+    assert any(not p.exposed_zones for p in plans)  # "no exposure at all" is among them
+    if math.isinf(weight):
+        assert plans[0].exposed_zones == ()
+    else:  # best first, at the caller's weight
+        pb = isolation.problem(gm, states, cm=cm)
+        scores = [
+            p.care_cost + weight * sum(pb.protected[z] for z in p.exposed_zones) for p in plans
+        ]
+        assert scores == sorted(scores)
 
 
 def test_suspected_hosts_count_as_footholds_unless_told(demo):
