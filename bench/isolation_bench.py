@@ -135,6 +135,8 @@ def exposed_by_networkx(gm: GroupMap, pb: Problem, s: Situation) -> tuple[str, .
         )
         if not cut:
             graph.add_edge(f.source, f.target)
+            if pb.two_way:
+                graph.add_edge(f.target, f.source)
     reached = set(pb.sources)
     for z in pb.sources:
         reached |= nx.descendants(graph, z)
@@ -258,14 +260,19 @@ def scenario_section(args: argparse.Namespace, sites: int | None, sites_hit: int
         seed=args.seed,
     )
     states = sc.host_states
-    problem_times, pb = timed(lambda: isolation.problem(gm, states, cm=cm))
+    problem_times, pb = timed(lambda: isolation.problem(gm, states, cm=cm, two_way=args.two_way))
     on_path, path_flows = isolation._paths(pb)
     model_times, model = timed(lambda: isolation._Model(pb))
     proto = model.m.Proto()
     n_vars, n_constraints = len(proto.variables), len(proto.constraints)
     del model, proto
 
-    options = {"cm": cm, "time_limit": args.time_limit, "workers": args.workers}
+    options = {
+        "cm": cm,
+        "time_limit": args.time_limit,
+        "workers": args.workers,
+        "two_way": args.two_way,
+    }
     first_times, first = timed(lambda: isolation.plan_isolation(gm, states, **options), args.repeat)
     alt_times, alternatives = timed(
         lambda: isolation.plan_isolation(gm, states, alternatives=args.alternatives, **options),
@@ -365,6 +372,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alternatives", type=int, default=3)
     parser.add_argument("--time-limit", type=float, default=8.0, help="the planner's, seconds")
     parser.add_argument("--workers", type=int, default=2, help="the solver's threads")
+    parser.add_argument(
+        "--two-way",
+        action="store_true",
+        help="the attacker also goes against the flows' direction (servers push to clients)",
+    )
     parser.add_argument(
         "--section",
         action="append",

@@ -122,6 +122,7 @@ def cmd_plan_isolation(args: argparse.Namespace) -> int:
         alternatives=args.alternatives,
         exposure_weight=args.exposure_weight,
         suspected_are_sources=not args.suspected_are_clean,
+        two_way=args.two_way,
         time_limit=args.time_limit,
     )
     if args.json:
@@ -452,6 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--suspected-are-clean",
         action="store_true",
         help="treat suspected hosts as clean, not as footholds of the attacker",
+    )
+    s.add_argument(
+        "--two-way",
+        action="store_true",
+        help="the attacker also goes against the flows' direction (a compromised server "
+        "pushes to its clients)",
     )
     s.add_argument("--time-limit", type=float, default=8.0, metavar="SECONDS")
     s.add_argument("--json", action="store_true", help="print one JSON object")

@@ -143,11 +143,24 @@ def test_with_a_foothold_the_plan_is_as_good_as_exhaustive_search(case):
     check_against_exhaustive_search(case)
 
 
-def check_against_exhaustive_search(case):
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(small_cases(foothold=True))
+def test_two_way_the_plan_is_as_good_as_exhaustive_search(case):
+    """The same when the attacker also goes against the flows' direction."""
+    check_against_exhaustive_search(case, two_way=True)
+
+
+def check_against_exhaustive_search(case, two_way: bool = False):
     gm, states, weight = case
     cm = compile_map(gm)
-    plans = isolation.plan_isolation(gm, states, exposure_weight=weight, time_limit=5, cm=cm)
-    pb = isolation.problem(gm, states, cm=cm)
+    plans = isolation.plan_isolation(
+        gm, states, exposure_weight=weight, time_limit=5, cm=cm, two_way=two_way
+    )
+    pb = isolation.problem(gm, states, cm=cm, two_way=two_way)
     best = plans[0]
     assert best.optimal
     assert best.care_cost + best.exposure_cost <= exhaustive_best(gm, pb, weight) + 0.5
@@ -292,6 +305,32 @@ def test_suspected_hosts_count_as_footholds_unless_told(demo):
     [trusting] = isolation.plan_isolation(gm, states, suspected_are_sources=False, cm=cm)
     assert cautious.isolate or cautious.block
     assert trusting.isolate == () and trusting.block == ()
+
+
+def test_two_way_a_compromised_server_zone_is_fenced_from_its_clients_too():
+    """DC-SRV serves the workstations of ARL; a server sits with the workstations. Going
+    with the flow, nothing reaches ARL-WS; against it, the directory reaches its clients."""
+    doc = {
+        "group": {"id": "g"},
+        "sites": [{"id": "ARL", "name": "A", "kind": "hospital"}],
+        "zones": [
+            {"id": "ARL-WS", "site": "ARL", "kind": "workstations"},
+            {"id": "DC-SRV", "site": "ARL", "kind": "servers"},
+        ],
+        "flows": [{"from": "ARL-WS", "to": "DC-SRV", "ports": "445"}],
+        "hosts": [
+            {"id": "ad", "zone": "DC-SRV", "role": "server"},
+            {"id": "print", "zone": "ARL-WS", "role": "server"},
+        ],
+    }
+    gm = parse_map(doc)
+    states = {"ad": "compromised"}
+    [one_way] = isolation.plan_isolation(gm, states)
+    [two_way] = isolation.plan_isolation(gm, states, two_way=True)
+    assert not (one_way.isolate or one_way.block) and not one_way.exposed_zones
+    assert two_way.isolate or two_way.block
+    pb = isolation.problem(gm, states, two_way=True)
+    assert isolation.assess(pb, (), (), False, 1.0).exposed_zones == ("ARL-WS",)
 
 
 @pytest.fixture(scope="module")

@@ -256,6 +256,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     cost and exposure; a plan can be proposed as actions in one click."""
     now = _impact_now(reasons=False)
     states = {h: s for h, s in now.situation.host_states.items() if s in planner.SOURCE_STATES}
+    two_way = request.GET.get("two_way") == "1"
     plans = []
     if states:
         plans = planner.plan_isolation(
@@ -263,6 +264,7 @@ def plan(request: HttpRequest) -> HttpResponse:
             now.situation.host_states,
             alternatives=3,
             time_limit=PLANNER_TIME_LIMIT,
+            two_way=two_way,
             cm=now.map.cm,
         )
     names = {s.id: s for s in now.map.gm.services}
@@ -290,6 +292,7 @@ def plan(request: HttpRequest) -> HttpResponse:
         plans=rows,
         sources=len(states),
         footholds=_footholds(now),
+        two_way=two_way,
         can_propose=actions.can_propose(request.user),
     )
     return _render(request, "containment/plan.html", ctx)

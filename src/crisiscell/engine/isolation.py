@@ -6,6 +6,11 @@ zone, hop after hop (an attacker on a host goes wherever the firewall lets it, t
 there: reachability here is multi-hop, unlike the one-hop rule of application access). Its
 price is the care it stops, computed exactly by the impact engine.
 
+By default the attacker follows flows in their direction: from the zone that opens the
+connection to the zone that accepts it. ``two_way`` also lets it go back against them, as
+when a compromised directory or software-deployment server pushes to the clients that
+connect to it: a more cautious reading, which cuts more.
+
 Costs, in *weighted care minutes per day*:
 
 * a service's weight is its criticality (vital 100, essential 10, deferrable 1) times its
@@ -99,6 +104,9 @@ class Problem:
     sources: frozenset[str]  # zones holding a compromised (or suspected) host
     protected: dict[str, int]  # zone -> its clean servers
     service_weight: dict[str, float] = field(default_factory=dict)
+    #: The attacker also goes against a flow's direction: a compromised server answers the
+    #: clients that connect to it (a directory pushing a group policy, a deployment server).
+    two_way: bool = False
 
 
 def service_weight(service) -> float:
@@ -123,6 +131,7 @@ def problem(
     host_states: Mapping[str, str],
     *,
     suspected_are_sources: bool = True,
+    two_way: bool = False,
     cm: CompiledMap | None = None,
 ) -> Problem:
     states = dict(host_states)
@@ -141,6 +150,7 @@ def problem(
         sources=sources,
         protected=protected,
         service_weight={s.id: service_weight(s) for s in gm.services},
+        two_way=two_way,
     )
 
 
@@ -155,6 +165,8 @@ def exposed(gm: GroupMap, pb: Problem, situation: Situation) -> tuple[str, ...]:
         if situation.internet_cut and (f.source in internet or f.target in internet):
             continue
         out.setdefault(f.source, []).append(f.target)
+        if pb.two_way:
+            out.setdefault(f.target, []).append(f.source)
     seen = set(pb.sources)
     todo = deque(pb.sources)
     while todo:
@@ -213,6 +225,9 @@ def _paths(pb: Problem) -> tuple[set[int], list[int]]:
     for u, v in zip(src, dst, strict=True):
         out[u].append(v)
         inc[v].append(u)
+        if pb.two_way:
+            out[v].append(u)
+            inc[u].append(v)
 
     def walk(starts: Iterable[int], edges: list[list[int]]) -> set[int]:
         seen = set(starts)
@@ -292,6 +307,8 @@ class _Model:
         for f in self.path_flows:
             cut_lits = [lit(k ^ 1) for k in self.uncut[f]]
             m.AddBoolOr([lit(reach[src[f]] ^ 1), lit(reach[dst[f]]), *cut_lits])
+            if pb.two_way:
+                m.AddBoolOr([lit(reach[dst[f]] ^ 1), lit(reach[src[f]]), *cut_lits])
         self.protected = {
             cm.zone_index[z]: n for z, n in pb.protected.items() if cm.zone_index[z] in self.reach
         }
@@ -539,6 +556,7 @@ def plan_isolation(
     alternatives: int = 1,
     exposure_weight: float = DEFAULT_EXPOSURE_WEIGHT,
     suspected_are_sources: bool = True,
+    two_way: bool = False,
     time_limit: float = 8.0,
     workers: int = 2,
     cm: CompiledMap | None = None,
@@ -551,7 +569,9 @@ def plan_isolation(
     did not prove optimal in time is its best found, never worse than cutting around the
     compromise (`cut_around_compromise`, the solver's starting point, is kept if it was
     not improved on), with `gap` the relative distance to the solver's proven bound."""
-    pb = problem(gm, host_states, suspected_are_sources=suspected_are_sources, cm=cm)
+    pb = problem(
+        gm, host_states, suspected_are_sources=suspected_are_sources, two_way=two_way, cm=cm
+    )
     if not pb.protected or not pb.sources:
         return [assess(pb, (), (), False, exposure_weight, optimal=True)]
     model = _Model(pb)
