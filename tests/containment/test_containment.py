@@ -137,7 +137,7 @@ def test_an_action_goes_from_proposed_to_reverted(client, cast, crisis):
     assert not flow_blocked("ARL-WS", "DC-SRV")
     texts = " | ".join(log_texts())  # the log is written in French
     for word in ("proposée", "approuvée", "réalisée", "annulée"):
-        assert re.search(rf"n°{action.pk} {word} ", texts), word
+        assert re.search(rf"n°{action.pk} {word}\s", texts), word
     assert len([t for t in log_texts() if f"n°{action.pk} " in t]) == 4
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -164,25 +166,27 @@ def test_a_stale_status_is_refused_and_the_move_applied_once(cast, night):
     with pytest.raises(ValidationError) as refused:
         actions.approve_step(cast.director, step.pk, "planned")
     message = " ".join(refused.value.messages)
-    assert "Approved" in message and "director" in message and "Planned" in message
+    assert re.search(r"«\s*Approuvée\s*»", message) and re.search(r"«\s*Planifiée\s*»", message)
+    assert "director" in message
     assert entries(step.title, "decision") == 1
 
     actions.mark_done(cast.it_lead, step.pk, "approved")
     reopened = entries(A)
-    with pytest.raises(ValidationError, match="changed meanwhile"):
+    with pytest.raises(ValidationError, match="modifiée entre-temps"):
         actions.mark_done(cast.director, step.pk, "approved")
     assert entries(A) == reopened
 
     actions.roll_back(cast.it_lead, step.pk, "done")
-    with pytest.raises(ValidationError, match="changed meanwhile"):
+    with pytest.raises(ValidationError, match="modifiée entre-temps"):
         actions.roll_back(cast.it_lead, step.pk, "done")
     assert entries(step.title) == 4  # proposed, approved, done, rolled back
 
 
 def test_unknown_statuses_and_ids(cast, night):
     step = ehr_step(cast)
-    with pytest.raises(ValidationError, match="Unknown step status"):
+    with pytest.raises(ValidationError) as refused:
         actions.approve_step(cast.director, step.pk, "whatever")
+    assert re.search(r"État d’étape inconnu «\s*whatever\s*»", " ".join(refused.value.messages))
     with pytest.raises(Step.DoesNotExist):
         actions.approve_step(cast.director, step.pk + 99, "planned")
     with pytest.raises(Check.DoesNotExist):
@@ -193,7 +197,7 @@ def test_a_check_ticked_twice_is_refused_naming_who(cast, night):
     step = ehr_step(cast)
     check = step.checks.get()
     actions.tick_check(cast.it_lead, check.pk, True)
-    with pytest.raises(ValidationError, match="already ticked by it_lead"):
+    with pytest.raises(ValidationError, match="déjà été cochée par it_lead"):
         actions.tick_check(cast.director, check.pk, True)
     actions.tick_check(cast.director, check.pk, False)
     check.refresh_from_db()
@@ -210,14 +214,14 @@ def test_steps_are_done_in_order_and_rolled_back_from_the_last(cast, night):
     second = actions.create_step(cast.it_lead, StepInput(title="Mises à jour", flows=[B]))
     assert second.position == 2
     actions.approve_step(cast.director, second.pk, "planned")
-    with pytest.raises(ValidationError, match="done in the plan's order"):
+    with pytest.raises(ValidationError, match="dans l’ordre du plan"):
         actions.mark_done(cast.it_lead, second.pk, "approved")
     assert flow(B).blocked
 
     actions.approve_step(cast.director, first.pk, "planned")
     actions.mark_done(cast.it_lead, first.pk, "approved")
     actions.mark_done(cast.it_lead, second.pk, "approved")
-    with pytest.raises(ValidationError, match="from the last one"):
+    with pytest.raises(ValidationError, match="en partant de la dernière"):
         actions.roll_back(cast.it_lead, first.pk, "done")
     assert not flow(A).blocked
 
@@ -276,18 +280,18 @@ def test_roles(cast, night):
     [
         ({"zones": ["ARL-XX"]}, "zones", "ARL-XX"),
         ({"flows": ["ARL-WS->INTERNET"]}, "flows", "ARL-WS->INTERNET"),
-        ({"flows": ["ARL-WS"]}, "flows", "FROM->TO"),
+        ({"flows": ["ARL-WS"]}, "flows", "SRC->DST"),
         ({"flows": [A], "ports": "44x"}, "ports", "44x"),
         ({"flows": [A], "ports": "70000"}, "ports", "70000"),
         ({"flows": [A], "ports": "8000-7000"}, "ports", "8000-7000"),
         ({"flows": [A], "ports": "3389"}, "ports", "3389"),
         ({"flows": [A, B], "ports": "445"}, "ports", "DC-SRV->INTERNET"),
         ({"flows": [A], "ports": "440-450"}, "ports", "440-450"),
-        ({"zones": ["ARL-WS"], "ports": "443"}, "ports", "flow"),
+        ({"zones": ["ARL-WS"], "ports": "443"}, "ports", "indiquez-en au moins un"),
         ({"flows": [A], "hosts": ["srv-nope"]}, "hosts", "srv-nope"),
-        ({"flows": [A], "title": "  "}, "title", "title"),
+        ({"flows": [A], "title": "  "}, "title", "titre"),
         ({"flows": [A], "checks": ["x" * 301]}, "checks", "300"),
-        ({}, "__all__", "a zone, a flow or the internet"),
+        ({}, "__all__", "une zone, un flux ou internet"),
     ],
 )
 def test_bad_input_names_the_field_and_the_value_and_saves_nothing(cast, night, data, field, words):
@@ -339,7 +343,7 @@ def test_editing_an_approved_step_sends_it_back_to_planned(cast, night):
     assert kept.pk == check.pk and kept.done  # same words: same check, still ticked
     assert step.checks.count() == 2
     # A form opened before that change is refused.
-    with pytest.raises(ValidationError, match="changed meanwhile"):
+    with pytest.raises(ValidationError, match="modifiée entre-temps"):
         actions.update_step(cast.it_lead, step.pk, edited, seen)
     # Saving what it already says changes nothing and logs nothing.
     logged = LogEntry.objects.count()
@@ -352,9 +356,9 @@ def test_a_done_step_is_neither_edited_nor_removed(cast, night):
     step = ehr_step(cast, checks=[])
     actions.approve_step(cast.director, step.pk, "planned")
     actions.mark_done(cast.it_lead, step.pk, "approved")
-    with pytest.raises(ValidationError, match="roll it back"):
+    with pytest.raises(ValidationError, match="annulez-la"):
         actions.update_step(cast.it_lead, step.pk, StepInput(title="x", flows=[A]), 3)
-    with pytest.raises(ValidationError, match="roll it back"):
+    with pytest.raises(ValidationError, match="annulez-la"):
         actions.delete_step(cast.it_lead, step.pk, "done")
     actions.roll_back(cast.it_lead, step.pk, "done")
     actions.delete_step(cast.it_lead, step.pk, "rolled_back")

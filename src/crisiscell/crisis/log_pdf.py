@@ -51,9 +51,8 @@ def log_document(crisis: Crisis, tz: ZoneInfo, language: str = "fr") -> dict:
             "lang": language,
             "title": _("Crisis log (main courante)"),
             "subject": crisis.title,
-            "generated": _("Printed %(when)s") % {
-                "when": timezone.now().astimezone(tz).strftime("%d/%m/%Y %H:%M")
-            },
+            "generated": _("Printed %(when)s")
+            % {"when": timezone.now().astimezone(tz).strftime("%d/%m/%Y %H:%M")},
             "page": _("Page"),
             "facts": [
                 [_("Crisis"), f"{crisis.pk} — {crisis.title}"],

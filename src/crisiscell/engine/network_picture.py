@@ -40,6 +40,9 @@ LABELS: dict[str, str] = {
     "workstations": "workstations", "medical": "medical devices", "wifi": "wifi",
     "servers": "servers", "management": "network management", "dmz": "DMZ",
     "internet": "internet",
+    # after a count ("3 cut", "2 isolated"): a language may need another form there
+    "n_cut": "cut", "n_isolated": "isolated", "n_compromised": "compromised",
+    "n_suspected": "suspected",
 }
 # fmt: on
 #: The site column's order: where people work first, then what serves them.
@@ -380,7 +383,7 @@ def _zone_box(zid: str, lay: _SiteLayout, gm: GroupMap, n: Counter, s: Situation
         (" · ".join(state), 11, BOLD if len(state) > 1 else ""),
     ]
     badges = [
-        (f"{n[(zid, key)]} {lab[key]}", colour)
+        (f"{n[(zid, key)]} {lab['n_' + key]}", colour)
         for key, colour in (("compromised", RED), ("suspected", ORANGE))
         if n[(zid, key)]
     ]
@@ -441,7 +444,7 @@ def site_picture(
         text = f"{lab['cut']} · " * cut + _short(f.ports or "—", 20)
         out.append(_label(path, text, cut, placer, fractions[cut:]))
     title = lab["site_title"].replace("{site}", f"{site.name} ({site.id})")
-    desc = f"{len(lay.own)} {lab['zones']} · {len(paths)} {lab['flows']} · {sum(cuts)} {lab['cut']}"
+    desc = f"{len(lay.own)} {lab['zones']} · {len(paths)} {lab['flows']} · {sum(cuts)} {lab['n_cut']}"
     width = max([560.0] + [x + BOX_W + 24 for x in lay.x.values()])
     return _svg(width, bottom + 16, title, desc, out)
 
@@ -511,7 +514,7 @@ def _node(v: str, at: Point, gm: GroupMap, s: Situation, lab, counts: tuple[int,
     """A site (``s:ID``) or a zone of no site (``z:ID``), with its isolated and compromised."""
     kind, _, ident = v.partition(":")
     isolated, zones, compromised = counts
-    state = f"{isolated} {lab['isolated']} · {compromised} {lab['compromised']}"
+    state = f"{isolated} {lab['n_isolated']} · {compromised} {lab['n_compromised']}"
     if kind == "s":
         name, whole = gm.site(ident).name, 0 < zones == isolated
     else:
@@ -564,7 +567,7 @@ def group_picture(
         lines.append(_line(path, k == n, 1.2 + min(3.0, n / 6), arrow=False))
         if k == n:
             marks.append(_cross(*_point_at(path, 0.5)[:2], placer))
-        pending.append((path, f"{k}/{n} {lab['cut']}" if k else f"{n} {lab['flows']}", k > 0))
+        pending.append((path, f"{k}/{n} {lab['n_cut']}" if k else f"{n} {lab['flows']}", k > 0))
     fractions = (0.68, 0.78, 0.6, 0.86, 0.36, 0.28)
     texts = [_label(p, t, c, placer, fractions) for p, t, c in pending]
     boxes = [
@@ -573,5 +576,5 @@ def group_picture(
     width = max([560.0] + [x + NODE_W / 2 + 24 for x, _ in centres.values()])
     height = max([120.0] + [y + NODE_H / 2 + 24 for _, y in centres.values()])
     n_flows, n_cut = sum(n for n, _ in edges.values()), sum(k for _, k in edges.values())
-    desc = f"{len(gm.sites)} {lab['sites']} · {n_flows} {lab['flows']} · {n_cut} {lab['cut']}"
+    desc = f"{len(gm.sites)} {lab['sites']} · {n_flows} {lab['flows']} · {n_cut} {lab['n_cut']}"
     return _svg(width, height, lab["group_title"], desc, lines + marks + boxes + texts)

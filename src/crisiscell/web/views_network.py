@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from crisiscell.engine import network_picture
@@ -43,6 +44,10 @@ def _labels() -> dict[str, str]:
         "sites": _("sites"),
         "outside": _("outside the site"),
         "no_zone": _("No zone on this site."),
+        "n_cut": pgettext("after a count of flows", "cut"),
+        "n_isolated": pgettext("after a count of zones", "isolated"),
+        "n_compromised": pgettext("after a count of hosts", "compromised"),
+        "n_suspected": pgettext("after a count of hosts", "suspected"),
     }
     return words | {kind: str(name) for kind, name in labels.ZONE_KIND.items()}
 
