@@ -173,6 +173,58 @@ def cmd_demo_map(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- demo appointments ---------------------------------------------------
+
+
+def cmd_demo_appointments(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import zoneinfo
+
+    from crisiscell.engine import demo_appointments, demo_map
+    from crisiscell.engine.appointment_files import csv_text, write_appointments
+    from crisiscell.engine.groupmap import MapInvalid, parse_map
+    from crisiscell.engine.mapfiles import MapFileError, read_map
+
+    errors = []
+    if args.days < 1:
+        errors.append("--days must be at least 1")
+    if args.sites is not None and args.sites < 1:
+        errors.append("--sites must be at least 1")
+    if args.map and args.sites is not None:
+        errors.append("--sites makes a demo map: give it or --map, not both")
+    if args.out and Path(args.out).suffix.lower() not in (".csv", ".xlsx"):
+        errors.append(f"--out {args.out}: expected a .csv or .xlsx file")
+    first_day = None
+    if args.first_day:
+        try:
+            first_day = dt.date.fromisoformat(args.first_day)
+        except ValueError:
+            errors.append(f"--from {args.first_day!r}: expected a date, YYYY-MM-DD")
+    if errors:
+        return _fail(errors)
+    if args.map:
+        try:
+            gm = read_map(Path(args.map))
+        except (MapInvalid, MapFileError) as exc:
+            return _fail(exc.errors)
+    else:
+        gm = parse_map(demo_map.generate(seed=args.seed, sites=args.sites))
+    tz = zoneinfo.ZoneInfo(gm.group.timezone)
+    if first_day is None:
+        first_day = dt.datetime.now(tz).date()
+    appointments = demo_appointments.generate(gm, first_day, args.days, seed=args.seed)
+    if args.out:
+        write_appointments(appointments, Path(args.out), tz)
+        kinds: dict[str, int] = {}
+        for a in appointments:
+            kinds[a.kind] = kinds.get(a.kind, 0) + 1
+        detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        print(f"{len(appointments)} appointments ({detail}) -> {args.out}")
+    else:
+        sys.stdout.write(csv_text(appointments, tz))
+    return 0
+
+
 # --- map import / export --------------------------------------------------
 
 
@@ -475,6 +527,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["yaml", "json", "xlsx", "csv"], default=None)
     s.add_argument("--out", help="file (or folder for csv); default: standard output")
     s.set_defaults(func=cmd_demo_map)
+
+    s = sub.add_parser(
+        "demo-appointments",
+        help="write a realistic, deterministic appointment load (CSV or XLSX) for a map",
+    )
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--days", type=int, default=14, help="calendar days (default 14)")
+    s.add_argument(
+        "--from", dest="first_day", metavar="DATE", help="first day, YYYY-MM-DD (default: today)"
+    )
+    s.add_argument("--map", help="group map file (default: the demo group of --seed, --sites)")
+    s.add_argument("--sites", type=int, default=None, help="sites of the demo map")
+    s.add_argument("--out", help="FILE.csv or FILE.xlsx; default: CSV on standard output")
+    s.set_defaults(func=cmd_demo_appointments)
 
     s = sub.add_parser("map", help="import or export the group map of the database")
     msub = s.add_subparsers(dest="map_command", required=True, metavar="ACTION")
