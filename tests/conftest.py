@@ -27,6 +27,7 @@ class Cast:
         self.director = person("director", "crisis_director")
         self.it_lead = person("it_lead", "it_lead")
         self.observer = person("observer", "observer")
+        self.scheduler = person("scheduler", "scheduler")
         self.nobody = person("nobody", None)
 
 

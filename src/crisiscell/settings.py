@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "crisiscell.directory",
     "crisiscell.containment",
     "crisiscell.reopening",
+    "crisiscell.continuity",
     "crisiscell.api",
     "ninja",  # serves the API documentation's assets from here: no CDN
     "django_otp",
@@ -202,6 +203,36 @@ if TWO_FACTOR not in ("required", "optional"):
     )
 OTP_TOTP_ISSUER = "crisiscell"
 OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code doubles the wait before the next try
+
+
+def _notify_urls(raw: str) -> dict[str, str]:
+    """``sms=URL email=URL`` (spaces or new lines between) → {"sms": URL, "email": URL}."""
+    urls: dict[str, str] = {}
+    for item in raw.split():
+        channel, sep, url = item.partition("=")
+        if not sep or channel not in ("sms", "email") or "://" not in url:
+            raise ImproperlyConfigured(
+                f"CRISISCELL_NOTIFY_URLS: expected sms=URL or email=URL, got {item[:40]!r}…"
+            )
+        if channel in urls:
+            raise ImproperlyConfigured(f"CRISISCELL_NOTIFY_URLS: {channel}= given twice")
+        if "{to}" not in url:
+            raise ImproperlyConfigured(
+                f"CRISISCELL_NOTIFY_URLS: the {channel} URL needs {{to}} where the patient's "
+                "number or address goes"
+            )
+        urls[channel] = url
+    return urls
+
+
+#: Patient messages of a reprogramming plan, delivered by Apprise: one URL per channel,
+#: ``{to}`` standing for the patient's number or address. They hold the gateway's and the
+#: mail server's credentials: set them in the environment or in CRISISCELL_NOTIFY_URLS_FILE.
+NOTIFY_URLS = _notify_urls(env("NOTIFY_URLS", "") or "")
+#: The number a patient is given when the directory has no direct line for the service
+#: or its site: the group's switchboard.
+SWITCHBOARD_PHONE = (env("SWITCHBOARD_PHONE", "") or "").strip()
+
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_NAME = "crisiscell_session"

@@ -21,5 +21,6 @@ urlpatterns = [
     path("tasks/", include("crisiscell.web.urls_tasks")),
     path("containment/", include("crisiscell.containment.urls")),
     path("reopening/", include("crisiscell.reopening.urls")),
+    path("continuity/", include("crisiscell.continuity.urls")),
     path("", include("crisiscell.web.urls")),
 ]

@@ -12,6 +12,8 @@ RUN_CRISIS = "crisis.run_crisis"
 WRITE_LOG = "crisis.write_log"
 MANAGE_TASKS = "crisis.manage_tasks"
 APPROVE_CUTS = "containment.approve_containment"
+APPOINTMENTS = "continuity.manage_appointments"
+APPROVE_PLAN = "continuity.approve_plan"
 
 #: role name -> permissions ("app_label.codename"), in order of precedence
 ROLES: dict[str, tuple[str, ...]] = {
@@ -23,12 +25,12 @@ ROLES: dict[str, tuple[str, ...]] = {
         MANAGE_TASKS,
         "directory.edit_directory",
     ),
-    "medical_director": (RUN_CRISIS, WRITE_LOG, MANAGE_TASKS),
+    "medical_director": (RUN_CRISIS, WRITE_LOG, MANAGE_TASKS, APPOINTMENTS, APPROVE_PLAN),
     "it_lead": (NETWORK, WRITE_LOG, MANAGE_TASKS),
     "communication": (WRITE_LOG, MANAGE_TASKS, "directory.edit_directory"),
     "logistics": (WRITE_LOG, MANAGE_TASKS, "directory.edit_directory"),
-    "care_manager": (WRITE_LOG, MANAGE_TASKS),
-    "scheduler": (WRITE_LOG, MANAGE_TASKS),
+    "care_manager": (WRITE_LOG, MANAGE_TASKS, APPOINTMENTS),
+    "scheduler": (WRITE_LOG, MANAGE_TASKS, APPOINTMENTS, APPROVE_PLAN),
     "observer": (),
 }
 

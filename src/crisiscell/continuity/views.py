@@ -1,0 +1,319 @@
+"""Care continuity pages: the backlog and its burn-down, appointment import, computing a
+reprogramming plan with its progress, reviewing it (bound, gap, the hand method beside it)
+and approving it.
+
+Views stay thin: appointments go in through `importer`, plans through `compute`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+from django.views.decorators.http import require_GET
+
+from crisiscell.crisis.roles import APPOINTMENTS, APPROVE_PLAN
+from crisiscell.engine import backlog
+from crisiscell.engine.appointments import AppointmentsInvalid
+from crisiscell.engine.reprogram import PLAN_COLUMNS
+from crisiscell.inventory.group_time import group_timezone
+from crisiscell.web.views import _impact_now, _page_context
+from crisiscell.web.views_crisis import _render, change_route
+
+from . import compute, importer
+from .models import Appointment, AppointmentImport, Plan, PlanRow
+
+_NO_MANAGE = gettext_lazy("Your role does not allow managing appointments.")
+_NO_APPROVE = gettext_lazy("Your role does not allow approving a reprogramming plan.")
+MAX_UPLOAD = 50 * 2**20
+URGENCIES = (1, 2, 3, 4)
+
+
+def _latest_plan() -> Plan | None:
+    return (
+        Plan.objects.filter(status="approved").first()
+        or Plan.objects.filter(status="ready").first()
+    )
+
+
+def _by_service_and_urgency(plan: Plan) -> list[dict]:
+    """Postponed appointments by service and urgency, with the service's name."""
+    now = _impact_now(reasons=False)
+    names = {s.id: s for s in now.map.gm.services}
+    table: dict[str, dict[int, int]] = {}
+    rows = PlanRow.objects.filter(plan=plan).exclude(decision="kept")
+    for service, urgency in rows.values_list("appointment__service", "appointment__urgency"):
+        table.setdefault(service, dict.fromkeys(URGENCIES, 0))[urgency] += 1
+    out = []
+    for service, counts in sorted(table.items()):
+        svc = names.get(service)
+        out.append(
+            {
+                "service": service,
+                "name": svc.name if svc else service,
+                "site": svc.site if svc else "",
+                "counts": [counts[u] for u in URGENCIES],
+                "total": sum(counts.values()),
+            }
+        )
+    out.sort(key=lambda r: -r["total"])
+    return out
+
+
+def _chart(plan: Plan) -> str:
+    stats = plan.stats or {}
+    if not stats.get("burndown"):
+        return ""
+
+    def weeks(values):
+        return [backlog.Week(date.fromisoformat(d), n) for d, n in values]
+
+    series = {"plan": weeks(stats["burndown"]), "greedy": weeks(stats["greedy_burndown"])}
+    labels = {
+        "plan": _("this plan"),
+        "greedy": pgettext("reprogramming method", "by hand (earliest deadline first)"),
+        "week": _("end of week"),
+    }
+    svg = backlog.burndown_svg(series, labels, _("Appointments still waiting, week by week"))
+    return mark_safe(svg)  # noqa: S308 (drawn by our code, every text escaped)
+
+
+@require_GET
+def backlog_page(request: HttpRequest) -> HttpResponse:
+    plan = _latest_plan()
+    ctx = _page_context(
+        request,
+        "continuity",
+        appointments=Appointment.objects.count(),
+        last_import=AppointmentImport.objects.first(),
+        plan=plan,
+        table=_by_service_and_urgency(plan) if plan else [],
+        urgencies=URGENCIES,
+        chart=_chart(plan) if plan else "",
+        plans=Plan.objects.select_related("created_by", "approved_by")[:20],
+        can_manage=request.user.has_perm(APPOINTMENTS),
+    )
+    return _render(request, "continuity/backlog.html", ctx)
+
+
+def _error_page(request: HttpRequest, status: int) -> HttpResponse:
+    plan = _latest_plan()
+    ctx = _page_context(
+        request,
+        "continuity",
+        appointments=Appointment.objects.count(),
+        last_import=AppointmentImport.objects.first(),
+        plan=plan,
+        table=[],
+        urgencies=URGENCIES,
+        chart="",
+        plans=Plan.objects.all()[:20],
+        can_manage=request.user.has_perm(APPOINTMENTS),
+        import_errors=getattr(request, "import_errors", None),
+    )
+    return _render(request, "continuity/backlog.html", ctx, status=status)
+
+
+@change_route(APPOINTMENTS, _NO_MANAGE, _error_page)
+def import_view(request: HttpRequest) -> HttpResponse:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ValidationError(_("Choose a file to import."))
+    if upload.size > MAX_UPLOAD:
+        raise ValidationError(_("The file is larger than 50 MiB."))
+    try:
+        batch = importer.import_appointments(request.user, upload.read(), upload.name)
+    except AppointmentsInvalid as exc:
+        request.import_errors = [str(e) for e in exc.errors[:100]]
+        if len(exc.errors) > 100:
+            request.import_errors.append(
+                _("… and %(n)s more errors.") % {"n": len(exc.errors) - 100}
+            )
+        messages.error(request, _("Nothing was imported: the file has errors."))
+        return _error_page(request, 400)
+    messages.success(
+        request,
+        _("%(count)s appointments imported from %(source)s.")
+        % {"count": batch.count, "source": batch.source},
+    )
+    return HttpResponseRedirect(reverse("continuity"))
+
+
+# ---------------------------------------------------------------------------
+# Plans
+# ---------------------------------------------------------------------------
+
+
+def _services_now() -> tuple[list, list, list]:
+    """Every care service with its status now, and the ones down and degraded: the form's
+    defaults come from the impact engine."""
+    now = _impact_now(reasons=False)
+    services = [
+        (s, now.impact.services[s.id].status)
+        for s in sorted(now.map.gm.services, key=lambda s: (s.site, s.name))
+    ]
+    down = [s.id for s, st in services if st == "down"]
+    degraded = [s.id for s, st in services if st == "degraded"]
+    return services, down, degraded
+
+
+def _form_context(request: HttpRequest, **values) -> dict:
+    services, down, degraded = _services_now()
+    today = timezone.localdate(timezone=group_timezone())
+    defaults = {
+        "today": today,
+        "crisis_until": today + timedelta(days=13),
+        "down": down,
+        "degraded": degraded,
+        "horizon_weeks": 8,
+        "notice_days": 2,
+        "extra_percent": 0,
+        "extra_weeks": 0,
+    }
+    return _page_context(request, "continuity", services=services, form={**defaults, **values})
+
+
+@require_GET
+def plan_new(request: HttpRequest) -> HttpResponse:
+    return _render(request, "continuity/plan_form.html", _form_context(request))
+
+
+def _form_again(request: HttpRequest, status: int) -> HttpResponse:
+    ctx = _form_context(request, **_posted(request, strict=False))
+    return _render(request, "continuity/plan_form.html", ctx, status=status)
+
+
+def _posted(request: HttpRequest, strict: bool = True) -> dict:
+    post = request.POST
+    out: dict = {"down": post.getlist("down"), "degraded": post.getlist("degraded")}
+    for name in ("today", "crisis_until"):
+        try:
+            out[name] = date.fromisoformat(post.get(name, ""))
+        except ValueError:
+            if strict:
+                raise ValidationError(_("%(field)s: expected a date.") % {"field": name}) from None
+    for name in ("horizon_weeks", "notice_days", "extra_percent", "extra_weeks"):
+        try:
+            out[name] = int(post.get(name, "0") or 0)
+        except ValueError:
+            if strict:
+                raise ValidationError(
+                    _("%(field)s: expected a number.") % {"field": name}
+                ) from None
+    return out
+
+
+@change_route(APPOINTMENTS, _NO_MANAGE, _form_again)
+def plan_start(request: HttpRequest) -> HttpResponse:
+    values = _posted(request)
+    req = compute.Request(
+        today=values["today"],
+        crisis_until=values["crisis_until"],
+        down=tuple(values["down"]),
+        degraded=tuple(values["degraded"]),
+        horizon_weeks=values["horizon_weeks"],
+        notice_days=values["notice_days"],
+        extra_share=values["extra_percent"] / 100,
+        extra_weeks=values["extra_weeks"],
+    )
+    plan = compute.start_plan(request.user, req, background=not _synchronous())
+    return HttpResponseRedirect(reverse("continuity-plan", args=[plan.pk]))
+
+
+def _synchronous() -> bool:
+    from django.conf import settings
+
+    return getattr(settings, "CONTINUITY_SYNCHRONOUS", False)
+
+
+def _plan_or_404(pk: int) -> Plan:
+    plan = Plan.objects.select_related("created_by", "approved_by").filter(pk=pk).first()
+    if plan is None:
+        raise Http404(_("There is no such plan."))
+    return plan
+
+
+def _plan_context(request: HttpRequest, plan: Plan) -> dict:
+    stats = plan.stats or {}
+    return _page_context(
+        request,
+        "continuity",
+        plan=plan,
+        counts=stats.get("counts", {}),
+        greedy_counts=stats.get("greedy_counts", {}),
+        stats=stats.get("stats", {}),
+        greedy_stats=stats.get("greedy_stats", {}),
+        seconds=stats.get("seconds"),
+        gap_percent=None if plan.gap is None else plan.gap * 100,
+        table=_by_service_and_urgency(plan) if plan.status in ("ready", "approved") else [],
+        urgencies=URGENCIES,
+        chart=_chart(plan),
+        unplaced=PlanRow.objects.filter(plan=plan, decision="unplaced").select_related(
+            "appointment"
+        )[:200],
+        can_approve=request.user.has_perm(APPROVE_PLAN),
+    )
+
+
+@require_GET
+def plan_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render(request, "continuity/plan.html", _plan_context(request, _plan_or_404(pk)))
+
+
+@require_GET
+def plan_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar, polled while the plan computes; once done, the page reloads."""
+    plan = _plan_or_404(pk)
+    response = _render(request, "continuity/_progress.html", {"plan": plan})
+    if plan.status != "computing":
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _plan_again(request: HttpRequest, status: int) -> HttpResponse:
+    plan = _plan_or_404(request.resolver_match.kwargs["pk"])
+    return _render(request, "continuity/plan.html", _plan_context(request, plan), status=status)
+
+
+@change_route(APPROVE_PLAN, _NO_APPROVE, _plan_again)
+def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = compute.approve(request.user, pk, request.POST.get("expected_status", ""))
+    messages.success(request, _("Plan #%(id)s approved.") % {"id": plan.pk})
+    return HttpResponseRedirect(reverse("continuity-plan", args=[plan.pk]))
+
+
+@require_GET
+def plan_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan as FORMATS.md §3 (ids only: no patient name or number leaves this way)."""
+    plan = _plan_or_404(pk)
+    tz = group_timezone()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(PLAN_COLUMNS)
+    rows = PlanRow.objects.filter(plan=plan).select_related("appointment").order_by("id")
+    for r in rows.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                r.appointment.code,
+                r.appointment.patient_id,
+                r.appointment.service,
+                r.decision,
+                r.original_start.astimezone(tz).isoformat(),
+                r.new_start.astimezone(tz).isoformat() if r.new_start else "",
+                "" if r.delay_days is None else r.delay_days,
+                r.notified_by,
+                r.reason,
+            ]
+        )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}.csv"'
+    return response
