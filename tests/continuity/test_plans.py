@@ -101,7 +101,8 @@ def test_import_then_plan_then_approve(scheduler, cast):
     assert again.status_code == 400  # a second approval from a stale page changes nothing
     plan.refresh_from_db()
     assert plan.status == "approved"
-    assert LogEntry.objects.filter(text__contains=f"#{plan.pk}").count() == 1
+    approval = f"Plan de reprogrammation n°{plan.pk} approuvé"  # the log is written in French
+    assert LogEntry.objects.filter(text__contains=approval).count() == 1
 
 
 def test_the_csv_export_lists_every_appointment_once(scheduler):
@@ -162,4 +163,3 @@ def test_the_form_is_preset_from_the_care_board(scheduler, cast):
     assert 'name="degraded" value="ARL-RAD" aria-label' in page
     i = page.index('name="degraded" value="ARL-RAD"')
     assert "checked" in page[i : i + 120]
-

@@ -112,8 +112,8 @@ def document(
                 "confidential": _("Confidential: patient data. Shred after use."),
                 "to_give": _("Number to give the patients"),
                 "none": _("none in the directory"),
-                "plan": _("Reprogramming plan"),
-                "count": _("Patients to call"),
+                "plan": _("Reprogramming plan #%(id)s") % {"id": plan.pk},
+                "count": _("Patients to call:"),
                 "how": _(
                     "Tell each patient the new date, time and place, and the number above. "
                     "Tick one box per patient, then record the results on the call list page."

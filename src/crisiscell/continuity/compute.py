@@ -67,6 +67,7 @@ def check_request(req: Request, service_ids: Iterable[str]) -> list[str]:
     if not 0 <= req.notice_days <= 30:
         errors.append(_("The notice is 0 to 30 days."))
     if not 0 <= req.extra_share <= 1 or not 0 <= req.extra_weeks <= 26:
+        # xgettext:no-python-format
         errors.append(_("Extra capacity: a share of 0 to 100 % for 0 to 26 weeks."))
     unknown = sorted((set(req.down) | set(req.degraded)) - known)
     if unknown:

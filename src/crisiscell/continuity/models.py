@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 PLAN_STATUSES = ("computing", "ready", "failed", "approved", "superseded")
+#: "plan status": a plan's state, agreeing with the word "plan" where the language wants it
 PLAN_STATUS_LABELS = {
-    "computing": _("Computing"),
-    "ready": _("To review"),
-    "failed": _("Failed"),
-    "approved": _("Approved"),
-    "superseded": _("Superseded"),
+    "computing": pgettext_lazy("plan status", "Computing"),
+    "ready": pgettext_lazy("plan status", "To review"),
+    "failed": pgettext_lazy("plan status", "Failed"),
+    "approved": pgettext_lazy("plan status", "Approved"),
+    "superseded": pgettext_lazy("plan status", "Superseded"),
 }
 DECISIONS = ("kept", "moved", "unplaced")
 CHANNELS = ("sms", "email", "phone", "letter")
