@@ -150,6 +150,118 @@ def cmd_plan_isolation(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- reprogramming --------------------------------------------------------
+
+
+def _day_arg(value: str, option: str, errors: list[str]):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(f"{option} {value!r}: expected a date, YYYY-MM-DD")
+        return None
+
+
+def cmd_reprogram(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from crisiscell.engine import reprogram
+    from crisiscell.engine.appointments import AppointmentsInvalid
+    from crisiscell.engine.capacity import (
+        Crisis,
+        ExtraCapacity,
+        SurgeonsInvalid,
+        build_capacity,
+        read_surgeons_csv,
+        surgeons_from_appointments,
+    )
+    from crisiscell.engine.groupmap import MapInvalid
+    from crisiscell.engine.mapfiles import MapFileError, read_map
+
+    errors: list[str] = []
+    today = _day_arg(args.today, "--today", errors)
+    until = _day_arg(args.crisis_until, "--crisis-until", errors)
+    if today and until and until < today:
+        errors.append("--crisis-until must be on or after --today")
+    if args.horizon_weeks < 1:
+        errors.append("--horizon-weeks must be at least 1")
+    if args.notice_days < 0:
+        errors.append("--notice-days must be 0 or more")
+    if not 0 <= args.extra <= 10 or args.extra_weeks < 0:
+        errors.append("--extra must be a share from 0 to 10, --extra-weeks 0 or more")
+    if not args.time_limit > 0:
+        errors.append("--time-limit must be above 0")
+    if Path(args.out).suffix.lower() not in (".csv", ".json"):
+        errors.append(f"--out {args.out!r}: expected a .csv or .json file")
+    if errors:
+        return _fail(errors)
+    try:
+        gm = read_map(Path(args.map))
+    except (MapInvalid, MapFileError) as exc:
+        return _fail(exc.errors)
+    for option, ids in (("--down", args.down), ("--degraded", args.degraded)):
+        errors += [
+            f"{option} {s!r}: unknown care service" for s in ids if not gm.has("services", s)
+        ]
+    errors += [f"{s!r} is both --down and --degraded" for s in set(args.down) & set(args.degraded)]
+    if errors:
+        return _fail(errors)
+    from crisiscell.engine.appointment_files import read_appointments
+
+    try:
+        appointments = read_appointments(Path(args.appointments), gm)
+    except AppointmentsInvalid as exc:
+        print(
+            f"{args.appointments}: {len(exc.errors)} error(s), nothing was planned",
+            file=sys.stderr,
+        )
+        return _fail(exc.errors)
+    try:
+        if args.surgeons:
+            surgeons = read_surgeons_csv(args.surgeons)
+        else:
+            surgeons = surgeons_from_appointments(appointments, gm.group.timezone)
+        extra = [ExtraCapacity(args.extra, args.extra_weeks)] if args.extra else []
+        capacity = build_capacity(
+            gm,
+            today,
+            today + timedelta(weeks=args.horizon_weeks),
+            crisis=Crisis(today, until, frozenset(args.down), frozenset(args.degraded)),
+            extra=extra,
+            surgeons=surgeons,
+        )
+    except SurgeonsInvalid as exc:
+        return _fail(exc.errors)
+    except ValueError as exc:  # no public holiday calendar for the group's country
+        return _fail([f"{args.map}: {exc}"])
+    options = {"today": today, "notice_days": args.notice_days}
+    plan = reprogram.reprogram(appointments, capacity, time_limit=args.time_limit, **options)
+    greedy = reprogram.greedy_edf(appointments, capacity, **options)
+    try:
+        if Path(args.out).suffix.lower() == ".json":
+            doc = json.dumps(plan.to_json(), ensure_ascii=False, indent=1)
+            Path(args.out).write_text(doc + "\n", encoding="utf-8")
+        else:
+            plan.write_csv(Path(args.out))
+    except OSError as exc:
+        return _fail([f"{args.out}: cannot write the file ({exc.strerror or exc})"])
+    counts = plan.counts()
+    print(
+        f"{len(plan.rows):,} appointments: {counts['kept']:,} kept, {counts['moved']:,} moved, "
+        f"{counts['unplaced']:,} unplaced -> {args.out}"
+    )
+    print(
+        f"objective {plan.objective:,} (urgency-weighted days of delay), "
+        f"bound {plan.bound:,.0f}, gap {plan.gap:.2%} ({plan.timings['total']:.1f} s)"
+    )
+    print(
+        f"by hand (earliest deadline first): objective {greedy.objective:,}, "
+        f"{greedy.counts()['unplaced']:,} unplaced"
+    )
+    return 0
+
+
 # --- demo map ------------------------------------------------------------
 
 
@@ -515,6 +627,36 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--time-limit", type=float, default=8.0, metavar="SECONDS")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=cmd_plan_isolation)
+
+    s = sub.add_parser(
+        "reprogram", help="put the appointments a crisis postpones back into the coming weeks"
+    )
+    s.add_argument("--map", required=True, help="group map: .yaml, .json, .xlsx or a folder of CSV")
+    s.add_argument(
+        "--appointments", required=True, help="appointments: .csv, .xlsx, FHIR .json or .ndjson"
+    )
+    s.add_argument("--today", required=True, metavar="DATE", help="the first crisis day")
+    s.add_argument("--crisis-until", required=True, metavar="DATE", help="the last crisis day")
+    s.add_argument(
+        "--down", action="append", default=[], metavar="SERVICE", help="no capacity in the crisis"
+    )
+    s.add_argument(
+        "--degraded",
+        action="append",
+        default=[],
+        metavar="SERVICE",
+        help="its degraded_capacity share in the crisis",
+    )
+    s.add_argument("--horizon-weeks", type=int, default=8, metavar="N", help="from --today")
+    s.add_argument("--notice-days", type=int, default=2, metavar="N")
+    s.add_argument(
+        "--extra", type=float, default=0.0, metavar="SHARE", help="extra capacity after the crisis"
+    )
+    s.add_argument("--extra-weeks", type=int, default=6, metavar="N")
+    s.add_argument("--surgeons", metavar="FILE.csv", help="surgeons' operating days and minutes")
+    s.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS")
+    s.add_argument("--out", required=True, metavar="FILE", help="the plan: .csv or .json")
+    s.set_defaults(func=cmd_reprogram)
 
     s = sub.add_parser("demo-map", help="write a realistic, deterministic demo group map")
     s.add_argument("--seed", type=int, default=1)

@@ -24,24 +24,33 @@ The objective, in urgency-weighted days, is the sum over moved appointments of
 (`move_cost`, `unplaced_cost`). Kept appointments cost nothing.
 
 **Method.** Appointments of one service with the same urgency, duration, clinical limit,
-original day, surgeon and window are interchangeable: they form a *class*, and the
-problem is an integer program over (class, day) counts with one capacity row per
-service-day (and per surgeon-day with known theatre minutes). Days that no optimal plan
-can use are left out (an exchange argument: a class never goes past the first day by
-which the earlier days' capacity must leave room for one more of it). Appointments linked
-by ``depends_on`` are modelled one by one, with their order as a linear row. Services
-linked by such pairs form a component; components are independent and solved one by one:
-the LP relaxation (GLOP) gives a proven lower bound and a fractional plan, which is rounded
-down and repaired (most urgent first, earliest feasible day); when the gap to the bound is
-above ``gap_limit`` CP-SAT improves the plan from there and may raise the bound. The
-reported ``bound`` is a lower bound on the optimum of the whole problem and ``gap`` is
-``(objective - bound) / objective``. The objective is recomputed from the plan's rows.
+original day, surgeon and window are interchangeable: they form a *class*, and the problem
+is an integer program over (class, day) counts with one capacity row per service-day (and
+per surgeon-day with known theatre minutes), in minutes. Days that no optimal plan can use
+are left out (an exchange argument: a class never goes past the first day by which the
+earlier days' room must hold one more of it, whatever the others take), and each row's
+capacity is rounded down to a multiple of its durations' gcd. Appointments linked by
+``depends_on`` are modelled one by one, their order in time-indexed form. Services linked
+by such pairs (or by a surgeon with known minutes at two theatres) form a component;
+components are independent. Phase 1 solves each component's LP relaxation with HiGHS
+(a proven lower bound) and rounds it day by day into a plan, or takes the hand method's
+plan where that costs less (so the result is never worse than it). Phase 2 hands that plan to
+HiGHS' branch and bound as a starting point, ``workers`` components at a time: each first
+with a share of the time in proportion to its size, then what time is left to those still
+above the gap, largest first; all stop once the whole gap is at most ``gap_limit``. A
+component too large to be solved whole goes block by block, its linked appointments held
+where they are. HiGHS runs with a fixed seed, but its time limits make runs differ. The
+reported ``bound`` is a lower bound on the optimum of the whole problem (the sum of the
+components' best bounds) and ``gap`` is ``(objective - bound) / objective``. The objective
+is recomputed from the plan's rows.
 
 **Times.** A moved appointment keeps its original time of day when it fits, else the
 earliest free time from 08:00. A service-day is seen as ``ceil(capacity / 600)`` parallel
 rooms of 08:00-18:00 (at least one; more when the appointments kept that day overlap more):
 no two appointments share a room at once, a surgeon never operates twice at once, and the
-day may run late in a room when its morning is full; never past midnight.
+day may run late in a room when its morning is full; never past midnight. Minutes booked
+outside the input (`Capacity.booked`) have no times: the times proposed cannot avoid them,
+and are a first proposal for the scheduler, who calls the patient.
 
 `greedy_edf` is what a scheduler does by hand, for comparison: the same deprogramming, then
 each postponed appointment in order of its deadline (original day + clinical limit) goes
@@ -55,6 +64,10 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+import os
+import re
+import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
@@ -65,7 +78,6 @@ from zoneinfo import ZoneInfo
 
 import highspy
 import numpy as np
-from ortools.linear_solver import pywraplp
 from scipy.sparse import coo_matrix
 
 from .appointments import Appointment
@@ -89,7 +101,12 @@ PLAN_COLUMNS = (
     "notified_by",
     "reason",
 )
-_MOBILE_PREFIXES = ("+324", "04", "00324", "+336", "+337", "06", "07", "00336", "00337")
+#: Mobile numbers (Belgium, France, Luxembourg, the Netherlands, Germany), international
+#: or national: they receive text messages.
+_MOBILE = re.compile(
+    r"(?:(?:\+|00)(?:324[5-9]\d{7}|33[67]\d{8}|3526\d{8}|316\d{8}|491[5-7]\d{7,9})"
+    r"|04[5-9]\d{7}|0[67]\d{8})"
+)
 
 
 def move_cost(urgency: int, max_delay: int, delay: int) -> int:
@@ -108,8 +125,8 @@ def unplaced_cost(urgency: int, max_delay: int, original_day: date, last_day: da
 def notification_channel(a: Appointment) -> str:
     """How to tell the patient: ``sms`` (a mobile number), ``email``, ``phone`` (a fixed
     line: the printed call list) or ``letter``."""
-    phone = a.phone.replace(" ", "").replace(".", "").replace("/", "")
-    if phone.startswith(_MOBILE_PREFIXES):
+    phone = re.sub(r"[\s./()-]", "", a.phone)
+    if _MOBILE.fullmatch(phone):
         return "sms"
     if a.email:
         return "email"
@@ -187,13 +204,21 @@ class Plan:
             writer.writerows(self.records())
 
     def to_json(self) -> dict:
+        """The plan as JSON: the CSV's fields (delay a number, no start a null), and its
+        figures."""
+        rows = []
+        for r in self.rows:
+            record: dict = r.to_record()
+            record["new_start"] = record["new_start"] or None
+            record["delay_days"] = r.delay_days
+            rows.append(record)
         return {
             "objective": self.objective,
             "bound": self.bound,
             "gap": self.gap,
             "method": self.method,
             "counts": self.counts(),
-            "rows": self.records(),
+            "rows": rows,
         }
 
 
@@ -539,22 +564,27 @@ def _build_items(pb: _Problem) -> None:
         )
         groups[key].append(x)
 
+    # Per service, its days with some room, in order: each item takes a slice of them.
+    open_days: dict[str, tuple[list[date], list[int]]] = {}
+    horizon = pb.capacity.days()
+    for service in demand:
+        days = [d for d in horizon if pb.room(service, d) > 0]
+        open_days[service] = (days, [pb.room(service, d) for d in days])
+
     def allowed(a: Appointment, first: date, last: date) -> list[date]:
-        out = []
-        d = first
-        while d <= last:
-            if pb.room(a.service, d) >= a.duration_min and (
-                not a.surgeon
-                or (
-                    cap.surgeon_operates(a.surgeon, a.service, d)
-                    and (
-                        pb.surgeon_cap(a.surgeon, d) is None
-                        or pb.surgeon_cap(a.surgeon, d) >= a.duration_min
-                    )
+        days, rooms = open_days[a.service]
+        lo, hi = bisect.bisect_left(days, first), bisect.bisect_right(days, last)
+        duration = a.duration_min
+        out = [days[i] for i in range(lo, hi) if rooms[i] >= duration]
+        if a.surgeon:
+            out = [
+                d
+                for d in out
+                if cap.surgeon_operates(a.surgeon, a.service, d)
+                and (
+                    pb.surgeon_cap(a.surgeon, d) is None or pb.surgeon_cap(a.surgeon, d) >= duration
                 )
-            ):
-                out.append(d)
-            d += timedelta(days=1)
+            ]
         return out
 
     def make(ids: list[str], singleton: bool) -> _Item:
@@ -580,8 +610,12 @@ def _build_items(pb: _Problem) -> None:
         if stay is not None:
             days = [stay] + [d for d in days if d > stay]
         first_day[x] = days[0] if days else None
+        w, limit, origin = WEIGHTS[a.urgency], a.max_delay, pb.day[x].toordinal()
         costs = [
-            0 if d == stay else move_cost(a.urgency, a.max_delay, (d - pb.day[x]).days)
+            0
+            if d == stay
+            else w * (d.toordinal() - origin)
+            + LATE_FACTOR * w * max(0, d.toordinal() - origin - limit)
             for d in days
         ]
         return _Item(
@@ -722,57 +756,182 @@ def _objective(pb: _Problem, comp: _Component, counts, unplaced) -> int:
     )
 
 
-def _solve_lp(pb: _Problem, comp: _Component):
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    inf = solver.infinity()
-    x: dict[int, list] = {}
-    u: dict[int, object] = {}
-    objective = solver.Objective()
-    for k in comp.items:
-        item = pb.items[k]
-        x[k] = [solver.NumVar(0, item.n, "") for _ in item.days]
-        u[k] = solver.NumVar(0, item.n, "")
-        row = solver.Constraint(item.n, item.n)
-        for j, var in enumerate(x[k]):
-            row.SetCoefficient(var, 1)
-            objective.SetCoefficient(var, item.costs[j])
-        row.SetCoefficient(u[k], 1)
-        objective.SetCoefficient(u[k], item.unplaced_cost)
-    for key, entries in comp.rows.items():
-        row = solver.Constraint(-inf, max(0, comp.rhs[key]))
-        for k, j in entries:
-            row.SetCoefficient(x[k][j], pb.items[k].duration)
-    for ka, kb in comp.links:
-        _order_row(pb, solver, x, u, ka, kb, inf)
-    objective.SetMinimization()
-    status = solver.Solve()
-    if status != pywraplp.Solver.OPTIMAL:
-        return None, None, 0.0
-    values = {k: [v.solution_value() for v in x[k]] for k in comp.items}
-    unplaced = {k: u[k].solution_value() for k in comp.items}
-    return values, unplaced, objective.Value()
+_first_highs = threading.Lock()
+_highs_started = False
 
 
-def _order_row(pb, solver, x, u, ka, kb, inf):
-    """The dependent ``b`` placed by day t only if its prerequisite ``a`` is placed before
-    t, for every day t of b's: the time-indexed form of day(b) > day(a), much tighter in
-    the relaxation than comparing their mean days. With t past every day, a dependent of
-    an unplaced appointment is unplaced too. ``slack[i]`` is a's share placed before b's
-    i-th day less b's share placed by it."""
-    a, b = pb.items[ka], pb.items[kb]
-    previous = None
-    j = 0
-    for i, t in enumerate(b.days):
-        slack = solver.NumVar(0, inf, "")
-        row = solver.Constraint(0, 0)  # slack_i = slack_{i-1} + a before t, since - b at t
-        row.SetCoefficient(slack, 1)
-        if previous is not None:
-            row.SetCoefficient(previous, -1)
-        while j < len(a.days) and a.days[j] < t:
-            row.SetCoefficient(x[ka][j], -1)
-            j += 1
-        row.SetCoefficient(x[kb][i], 1)
-        previous = slack
+def _new_highs() -> highspy.Highs:
+    """A silent HiGHS. Whatever its options, HiGHS prints its banner on the process's
+    standard output when the first instance is made: that once, the output goes to the
+    null device (the command line's standard output is the plan's summary)."""
+    global _highs_started
+    with _first_highs:
+        if _highs_started:
+            h = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "wb") as null:
+                    os.dup2(null.fileno(), 1)
+                    h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _highs_started = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+class _Model:
+    """The integer program of a component, as HiGHS arrays: per item, one integer column
+    per allowed day and one for unplaced (their sum is the item's count); a row per
+    service-day (and surgeon-day) in minutes; and per depends_on link, for each day t of
+    the dependent's, "the dependent placed by t only if its prerequisite is placed before
+    t", with a continuous slack column (the time-indexed form of day(b) > day(a), much
+    tighter in the relaxation than comparing their mean days; with t past every day, a
+    dependent of an unplaced appointment is unplaced too)."""
+
+    def __init__(self, pb: _Problem, comp: _Component):
+        self.pb, self.comp = pb, comp
+        self.column: dict[int, int] = {}  # item -> its first column
+        cost: list[float] = []
+        upper: list[float] = []
+        for k in comp.items:
+            item = pb.items[k]
+            self.column[k] = len(cost)
+            cost += [*item.costs, item.unplaced_cost]
+            upper += [item.n] * (len(item.days) + 1)
+        self.n_int = len(cost)
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        lower_row: list[float] = []
+        upper_row: list[float] = []
+
+        def row(entries: Iterable[tuple[int, float]], lo: float, hi: float) -> None:
+            r = len(lower_row)
+            for c, v in entries:
+                rows.append(r)
+                cols.append(c)
+                vals.append(v)
+            lower_row.append(lo)
+            upper_row.append(hi)
+
+        for k in comp.items:
+            first, n = self.column[k], pb.items[k].n
+            row(((first + j, 1.0) for j in range(len(pb.items[k].days) + 1)), n, n)
+        for key, entries in comp.rows.items():
+            row(
+                ((self.column[k] + j, pb.items[k].duration) for k, j in entries),
+                -highspy.kHighsInf,
+                max(0, comp.rhs[key]),
+            )
+        self.slacks: list[tuple[int, int, int]] = []  # (link, dependent's day index, column)
+        for link, (ka, kb) in enumerate(comp.links):
+            a, b = pb.items[ka], pb.items[kb]
+            previous, j = None, 0
+            for i, t in enumerate(b.days):
+                slack = len(cost)
+                cost.append(0.0)
+                upper.append(highspy.kHighsInf)
+                entries = [(slack, 1.0), (self.column[kb] + i, 1.0)]
+                if previous is not None:
+                    entries.append((previous, -1.0))
+                while j < len(a.days) and a.days[j] < t:
+                    entries.append((self.column[ka] + j, -1.0))
+                    j += 1
+                row(entries, 0.0, 0.0)
+                self.slacks.append((link, i, slack))
+                previous = slack
+        matrix = coo_matrix((vals, (rows, cols)), shape=(len(lower_row), len(cost))).tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(cost)
+        lp.num_row_ = len(lower_row)
+        lp.col_cost_ = np.array(cost, dtype=float)
+        lp.col_lower_ = np.zeros(len(cost))
+        lp.col_upper_ = np.array(upper, dtype=float)
+        lp.row_lower_ = np.array(lower_row, dtype=float)
+        lp.row_upper_ = np.array(upper_row, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data.astype(float)
+        self.lp = lp
+
+    def _highs(self, time_limit: float | None = None) -> highspy.Highs:
+        h = _new_highs()
+        h.setOptionValue("threads", 1)
+        h.setOptionValue("random_seed", 1)
+        if time_limit is not None:
+            h.setOptionValue("time_limit", max(0.1, time_limit))
+        return h
+
+    def _split(self, values) -> tuple[dict[int, list], dict[int, float]]:
+        counts, unplaced = {}, {}
+        for k in self.comp.items:
+            first, days = self.column[k], len(self.pb.items[k].days)
+            counts[k] = list(values[first : first + days])
+            unplaced[k] = values[first + days]
+        return counts, unplaced
+
+    def relaxation(self):
+        """The LP relaxation's optimal vertex, split per item, and its value; or None."""
+        h = self._highs()
+        h.passModel(self.lp)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        counts, unplaced = self._split(h.getSolution().col_value)
+        return counts, unplaced, h.getInfo().objective_function_value
+
+    def solve(
+        self,
+        counts,
+        unplaced,
+        time_limit: float,
+        gap_limit: float,
+        stop: threading.Event | None = None,
+    ):
+        """The integer program from the plan (counts, unplaced): (counts, unplaced, lower
+        bound, proven within gap_limit), or None when nothing was found in the time.
+        ``stop``, once set, interrupts the search (its best plan so far is returned)."""
+        self.lp.integrality_ = [highspy.HighsVarType.kInteger] * self.n_int + [
+            highspy.HighsVarType.kContinuous
+        ] * (self.lp.num_col_ - self.n_int)
+        h = self._highs(time_limit)
+        h.setOptionValue("mip_rel_gap", gap_limit)
+        h.passModel(self.lp)
+        start = [0.0] * self.lp.num_col_
+        for k in self.comp.items:
+            first = self.column[k]
+            start[first : first + len(counts[k])] = counts[k]
+            start[first + len(counts[k])] = unplaced[k]
+        running: dict[int, float] = defaultdict(float)
+        done: dict[int, int] = defaultdict(int)  # prerequisite days counted, per link
+        for link, i, col in self.slacks:
+            ka, kb = self.comp.links[link]
+            a, t = self.pb.items[ka], self.pb.items[kb].days[i]
+            while done[link] < len(a.days) and a.days[done[link]] < t:
+                running[link] += counts[ka][done[link]]
+                done[link] += 1
+            running[link] -= counts[kb][i]
+            start[col] = max(0.0, running[link])
+        solution = highspy.HighsSolution()
+        solution.col_value = start
+        solution.value_valid = True
+        h.setSolution(solution)
+        if stop is not None:
+            h.cbMipInterrupt.subscribe(lambda event: event.interrupt() if stop.is_set() else None)
+        h.run()
+        info = h.getInfo()
+        if info.primal_solution_status != 2:  # no feasible solution
+            return None
+        counts, unplaced = self._split(h.getSolution().col_value)
+        counts = {k: [int(round(v)) for v in c] for k, c in counts.items()}
+        unplaced = {k: int(round(v)) for k, v in unplaced.items()}
+        proven = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        return counts, unplaced, info.mip_dual_bound, proven
 
 
 def _round(pb: _Problem, comp: _Component, values, unplaced) -> tuple[dict, dict]:
@@ -905,104 +1064,6 @@ def _take(pb: _Problem, room, item: _Item, j: int, n: int) -> None:
         room[key] -= n * item.duration
 
 
-def _solve_mip(pb: _Problem, comp: _Component, hint, time_limit: float, gap_limit: float):
-    """The integer program of a component (or of a part with the rest held) with HiGHS,
-    from the plan ``hint``: (counts, unplaced, lower bound, proven optimal), or None when
-    it found nothing in the time."""
-    counts_hint, unplaced_hint = hint
-    column: dict[tuple[int, int], int] = {}
-    cost: list[float] = []
-    upper: list[float] = []
-    start: list[float] = []
-    for k in comp.items:
-        item = pb.items[k]
-        for j in range(len(item.days) + 1):  # the last column: unplaced
-            column[(k, j)] = len(cost)
-            cost.append(item.costs[j] if j < len(item.days) else item.unplaced_cost)
-            upper.append(item.n)
-            start.append(counts_hint[k][j] if j < len(item.days) else unplaced_hint[k])
-    n_int = len(cost)
-    rows, cols, vals, lower_row, upper_row = [], [], [], [], []
-
-    def row(entries: list[tuple[int, float]], lo: float, hi: float) -> None:
-        r = len(lower_row)
-        for c, v in entries:
-            rows.append(r)
-            cols.append(c)
-            vals.append(v)
-        lower_row.append(lo)
-        upper_row.append(hi)
-
-    for k in comp.items:
-        n = pb.items[k].n
-        row([(column[(k, j)], 1.0) for j in range(len(pb.items[k].days) + 1)], n, n)
-    for key, entries in comp.rows.items():
-        row(
-            [(column[(k, j)], pb.items[k].duration) for k, j in entries],
-            -highspy.kHighsInf,
-            max(0, comp.rhs[key]),
-        )
-    for ka, kb in comp.links:
-        # the time-indexed order of `_order_row`, with its slack columns
-        a, b = pb.items[ka], pb.items[kb]
-        previous, j, running = None, 0, 0.0
-        for i, t in enumerate(b.days):
-            slack = len(cost)
-            cost.append(0.0)
-            upper.append(highspy.kHighsInf)
-            entries = [(slack, 1.0), (column[(kb, i)], 1.0)]
-            if previous is not None:
-                entries.append((previous, -1.0))
-            while j < len(a.days) and a.days[j] < t:
-                entries.append((column[(ka, j)], -1.0))
-                running += counts_hint[ka][j]
-                j += 1
-            running -= counts_hint[kb][i]
-            start.append(max(0.0, running))
-            row(entries, 0.0, 0.0)
-            previous = slack
-    matrix = coo_matrix((vals, (rows, cols)), shape=(len(lower_row), len(cost))).tocsc()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("random_seed", 1)
-    h.setOptionValue("time_limit", max(0.1, time_limit))
-    h.setOptionValue("mip_rel_gap", gap_limit)
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(cost)
-    lp.num_row_ = len(lower_row)
-    lp.col_cost_ = np.array(cost)
-    lp.col_lower_ = np.zeros(len(cost))
-    lp.col_upper_ = np.array(upper, dtype=float)
-    lp.row_lower_ = np.array(lower_row, dtype=float)
-    lp.row_upper_ = np.array(upper_row, dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data.astype(float)
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_int + [
-        highspy.HighsVarType.kContinuous
-    ] * (len(cost) - n_int)
-    h.passModel(lp)
-    solution = highspy.HighsSolution()
-    solution.col_value = start
-    solution.value_valid = True
-    h.setSolution(solution)
-    h.run()
-    info = h.getInfo()
-    if info.primal_solution_status != 2:  # no feasible solution
-        return None
-    values = h.getSolution().col_value
-    counts = {}
-    unplaced = {}
-    for k in comp.items:
-        days = len(pb.items[k].days)
-        counts[k] = [int(round(values[column[(k, j)]])) for j in range(days)]
-        unplaced[k] = int(round(values[column[(k, days)]]))
-    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal and gap_limit == 0
-    return counts, unplaced, info.mip_dual_bound, optimal
-
-
 def _item_cost(item: _Item, counts: list, unplaced: float) -> float:
     return (
         sum(c * n for c, n in zip(item.costs, counts, strict=True)) + item.unplaced_cost * unplaced
@@ -1012,7 +1073,8 @@ def _item_cost(item: _Item, counts: list, unplaced: float) -> float:
 def _first_plan(pb: _Problem, comp: _Component, timings: dict[str, float]) -> None:
     """Phase 1: the component's LP relaxation (its bound) and the plan rounded from it."""
     start = time.perf_counter()
-    values, unplaced, bound = _solve_lp(pb, comp)
+    relaxation = _Model(pb, comp).relaxation()
+    values, unplaced, bound = relaxation or (None, None, 0.0)
     timings["lp"] = timings.get("lp", 0.0) + time.perf_counter() - start
     start = time.perf_counter()
     comp.counts, comp.unplaced = _round(pb, comp, values, unplaced)
@@ -1025,6 +1087,27 @@ def _first_plan(pb: _Problem, comp: _Component, timings: dict[str, float]) -> No
         comp.lp_cost = {k: _item_cost(pb.items[k], values[k], unplaced[k]) for k in comp.items}
 
 
+def _take_if_cheaper(pb: _Problem, comp: _Component, assigned: dict[str, date]) -> None:
+    """The hand method's plan, as counts of the component's model, replaces the rounded
+    one when it costs less: the optimiser's plan is never worse than the hand method's."""
+    counts = {k: [0] * len(pb.items[k].days) for k in comp.items}
+    unplaced = {}
+    for k in comp.items:
+        item = pb.items[k]
+        index = {d: j for j, d in enumerate(item.days)}
+        for x in item.ids:
+            d = assigned.get(x)
+            if d is None:
+                continue
+            if d not in index:
+                return  # a day the model left out: cannot be compared, keep the rounding
+            counts[k][index[d]] += 1
+        unplaced[k] = item.n - sum(counts[k])
+    if _objective(pb, comp, counts, unplaced) < _objective(pb, comp, comp.counts, comp.unplaced):
+        if _feasible(pb, comp, counts, unplaced):
+            comp.counts, comp.unplaced = counts, unplaced
+
+
 def _ceil(bound: float) -> float:
     """Costs are whole: a bound rounds up, less a hair for the solver's tolerance."""
     return float(math.ceil(bound - 1e-6 * max(1.0, abs(bound))))
@@ -1033,8 +1116,15 @@ def _ceil(bound: float) -> float:
 WHOLE_LIMIT = 100_000  # (class, day) variables: a component this large goes block by block
 
 
-def _improve(pb: _Problem, comp: _Component, items: list[int], time_limit: float, gap_limit: float):
-    """Phase 2: the integer program of a part of a component (`_solve_mip`), from the
+def _improve(
+    pb: _Problem,
+    comp: _Component,
+    items: list[int],
+    time_limit: float,
+    gap_limit: float,
+    stop: threading.Event | None = None,
+):
+    """Phase 2: the integer program of a part of a component (`_Model.solve`), from the
     current plan. The whole component is solved exactly (given the time); a block has its
     linked appointments held where they are and is solved on its classes alone. Returns
     the new (counts, unplaced) of the items solved, and a bound on the component's cost
@@ -1054,13 +1144,14 @@ def _improve(pb: _Problem, comp: _Component, items: list[int], time_limit: float
         )
         rhs[key] = comp.rhs[key] - held
     sub = _Component(free, rows, rhs, comp.links if whole else [])
-    hint = ({k: comp.counts[k] for k in free}, {k: comp.unplaced[k] for k in free})
-    result = _solve_mip(pb, sub, hint, time_limit, gap_limit)
+    counts = {k: comp.counts[k] for k in free}
+    unplaced = {k: comp.unplaced[k] for k in free}
+    result = _Model(pb, sub).solve(counts, unplaced, time_limit, gap_limit, stop)
     if result is None or not _feasible(pb, sub, *result[:2]):
         return None
-    counts, unplaced, mip_bound, optimal = result
+    counts, unplaced, mip_bound, proven = result
     bound = None
-    if whole and optimal:
+    if whole and proven and gap_limit == 0:
         bound = float(_objective(pb, sub, counts, unplaced))
     elif whole and math.isfinite(mip_bound):
         bound = _ceil(mip_bound)
@@ -1102,8 +1193,12 @@ def _solve(
     above their bound (small components whole, large ones block by block), ``workers``
     at a time, until the gap is at most ``gap_limit`` or the time is up."""
     start_all = time.perf_counter()
+    start = time.perf_counter()
+    by_hand, _ = _greedy(pb)
+    timings["by hand"] = time.perf_counter() - start
     for comp in comps:
         _first_plan(pb, comp, timings)
+        _take_if_cheaper(pb, comp, by_hand)
     deadline = start_all + time_limit
     cost = {id(c): _objective(pb, c, c.counts, c.unplaced) for c in comps}
     fixed = _fixed_cost(pb)
@@ -1132,39 +1227,56 @@ def _solve(
             parts.append((excess, size, comp, block))
     parts.sort(key=lambda part: -part[0])
     start = time.perf_counter()
-    if parts and gap() > gap_limit and start < deadline:
+    # Two passes: first every part with its share of the time, in proportion to its size
+    # (a small one is often proven at once, and leaves its time to the others); then what
+    # is left goes to the components still above the gap, the largest gap first.
+    total_size = sum(part[1] for part in parts) or 1
+    budget = max(0.0, deadline - start) * workers
+    queue = [(part, max(1.0, budget * part[1] / total_size), 1) for part in parts]
+    second: list = []
+    stop = threading.Event()  # set once the whole gap is small enough
+    if queue and gap() > gap_limit and start < deadline:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             pending: dict = {}
 
             def submit() -> None:
-                _, _, comp, items = parts.pop(0)
-                # HiGHS stops at the gap by itself: each part may use what time is left
-                limit = deadline - time.perf_counter()
+                part, share, round_ = queue.pop(0)
+                limit = min(share, deadline - time.perf_counter())
                 if limit > 0.05:
-                    pending[pool.submit(_improve, pb, comp, items, limit, gap_limit)] = comp
+                    _, _, comp, items = part
+                    future = pool.submit(_improve, pb, comp, items, limit, gap_limit, stop)
+                    pending[future] = (part, round_)
 
-            while parts and len(pending) < workers:
+            while queue and len(pending) < workers:
                 submit()
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    comp = pending.pop(future)
+                    part, round_ = pending.pop(future)
+                    comp = part[2]
                     result = future.result()
-                    if result is None:
-                        continue
-                    free, counts, unplaced, bound = result
-                    before = sum(
-                        _item_cost(pb.items[k], comp.counts[k], comp.unplaced[k]) for k in free
-                    )
-                    after = sum(_item_cost(pb.items[k], counts[k], unplaced[k]) for k in free)
-                    if after <= before:
-                        for k in free:
-                            comp.counts[k], comp.unplaced[k] = counts[k], unplaced[k]
-                        cost[id(comp)] += after - before
-                    if bound is not None:
-                        comp.bound = max(comp.bound, bound)
-                if gap() > gap_limit and time.perf_counter() < deadline - 0.05:
-                    while parts and len(pending) < workers:
+                    if result is not None:
+                        free, counts, unplaced, bound = result
+                        before = sum(
+                            _item_cost(pb.items[k], comp.counts[k], comp.unplaced[k]) for k in free
+                        )
+                        after = sum(_item_cost(pb.items[k], counts[k], unplaced[k]) for k in free)
+                        if after <= before:
+                            for k in free:
+                                comp.counts[k], comp.unplaced[k] = counts[k], unplaced[k]
+                            cost[id(comp)] += after - before
+                        if bound is not None:
+                            comp.bound = max(comp.bound, bound)
+                    if round_ == 1 and cost[id(comp)] - comp.bound > gap_limit * cost[id(comp)]:
+                        second.append(part)
+                if not queue and second:
+                    second.sort(key=lambda part: -(cost[id(part[2])] - part[2].bound))
+                    queue = [(part, math.inf, 2) for part in second]
+                    second = []
+                if gap() <= gap_limit:
+                    stop.set()
+                elif time.perf_counter() < deadline - 0.05:
+                    while queue and len(pending) < workers:
                         submit()
     timings["mip"] = time.perf_counter() - start
 
@@ -1244,7 +1356,7 @@ def _rows(pb: _Problem, assigned: dict[str, date], unplaced: dict[str, str]) -> 
     staying: dict[tuple[str, date], list[tuple[int, int]]] = defaultdict(list)
     surgeon_busy: dict[tuple[str, date], list[tuple[int, int]]] = defaultdict(list)
     for x, d in final_day.items():
-        if x in moving:
+        if x in moving or x in unplaced:  # a dragged dependent may end up unplaced
             continue
         a = pb.by_id[x]
         s = _minute(a.start, tz)
@@ -1283,7 +1395,7 @@ def _rows(pb: _Problem, assigned: dict[str, date], unplaced: dict[str, str]) -> 
         elif x in moving:
             d = final_day[x]
             delay = (d - pb.day[x]).days
-            reason = pb.fixed[x][2] if x in pb.fixed else pb.movable[x]
+            reason = pb.movable[x] if x in pb.movable else pb.fixed[x][2]
             if delay > a.max_delay:
                 reason += f"; {delay - a.max_delay} day(s) beyond its clinical limit"
             rows.append(
@@ -1300,7 +1412,7 @@ def _rows(pb: _Problem, assigned: dict[str, date], unplaced: dict[str, str]) -> 
                 )
             )
         else:
-            reason = pb.fixed[x][2] if x in pb.fixed else "its prerequisite still comes first"
+            reason = "its prerequisite still comes first" if x in pb.stay else pb.fixed[x][2]
             rows.append(
                 PlanRow(x, a.patient_id, a.service, "kept", original, original, 0, "", reason)
             )
@@ -1449,6 +1561,77 @@ def reprogram(
     return plan
 
 
+def _next_open(jumps: dict[date, date], d: date) -> date:
+    """The first day from ``d`` not known to be too full (path-compressed)."""
+    path = []
+    while d in jumps:
+        path.append(d)
+        d = jumps[d]
+    for p in path:
+        jumps[p] = d
+    return d
+
+
+def _greedy(pb: _Problem) -> tuple[dict[str, date], dict[str, str]]:
+    """The hand method on a prepared problem: (day of each placed appointment, reason of
+    each unplaced one)."""
+    deadline = {x: pb.day[x] + timedelta(days=pb.by_id[x].max_delay) for x in pb.movable}
+    links = set(pb.links)
+    for b in reversed(_topological(pb.movable, pb.by_id)):
+        a = pb.by_id[b].depends_on
+        if a in deadline and (a, b) in links:
+            deadline[a] = min(deadline[a], deadline[b] - timedelta(days=1))
+    rank = {x: k for k, x in enumerate(_topological(pb.movable, pb.by_id))}
+    order = sorted(
+        pb.movable, key=lambda x: (deadline[x], pb.by_id[x].urgency, rank[x], pb.by_id[x].start, x)
+    )
+    prerequisite = {b: a for a, b in pb.links}
+    room: dict[tuple[str, str, date], int] = {}
+    full: dict[tuple[str, int], dict[date, date]] = {}
+    assigned: dict[str, date] = {}
+    unplaced = dict(pb.unplaced)
+    cap = pb.capacity
+    for x in order:
+        a = pb.by_id[x]
+        first = pb.earliest[x]
+        if x in prerequisite:
+            p = prerequisite[x]
+            if p not in assigned:
+                unplaced[x] = f"depends on {p}, unplaced"
+                continue
+            if x in pb.stay and pb.stay[x] > assigned[p]:
+                assigned[x] = pb.stay[x]
+                continue
+            first = max(first, assigned[p] + timedelta(days=1))
+        # Days known to have too little room for this duration are skipped (rooms only
+        # shrink): `full[(service, duration)]` links each such day to the next one.
+        jumps = full.setdefault((a.service, a.duration_min), {})
+        d = _next_open(jumps, first)
+        while d <= pb.latest[x]:
+            key = ("s", a.service, d)
+            if room.setdefault(key, pb.room(a.service, d)) < a.duration_min:
+                jumps[d] = d + timedelta(days=1)
+                d = _next_open(jumps, d)
+                continue
+            keys = [key]
+            ok = True
+            if a.surgeon:
+                ok = cap.surgeon_operates(a.surgeon, a.service, d)
+                surgeon = pb.surgeon_cap(a.surgeon, d)
+                if ok and surgeon is not None:
+                    keys.append(("g", a.surgeon, d))
+                    ok = room.setdefault(keys[1], surgeon) >= a.duration_min
+            if ok:
+                for key in keys:
+                    room[key] -= a.duration_min
+                assigned[x] = d
+                break
+            d += timedelta(days=1)
+        else:
+            unplaced[x] = _unplaced_reason(pb, x)
+    return assigned, unplaced
+
+
 def greedy_edf(
     appointments: Iterable[Appointment],
     capacity: Capacity,
@@ -1469,52 +1652,7 @@ def greedy_edf(
         appointments, capacity, today, notice_days, keep, postpone, pins, deprogramming, timings
     )
     start = time.perf_counter()
-    deadline = {x: pb.day[x] + timedelta(days=pb.by_id[x].max_delay) for x in pb.movable}
-    links = set(pb.links)
-    for b in reversed(_topological(pb.movable, pb.by_id)):
-        a = pb.by_id[b].depends_on
-        if a in deadline and (a, b) in links:
-            deadline[a] = min(deadline[a], deadline[b] - timedelta(days=1))
-    rank = {x: k for k, x in enumerate(_topological(pb.movable, pb.by_id))}
-    order = sorted(
-        pb.movable, key=lambda x: (deadline[x], pb.by_id[x].urgency, rank[x], pb.by_id[x].start, x)
-    )
-    prerequisite = {b: a for a, b in pb.links}
-    room: dict[tuple[str, str, date], int] = {}
-    assigned: dict[str, date] = {}
-    unplaced = dict(pb.unplaced)
-    cap = pb.capacity
-    for x in order:
-        a = pb.by_id[x]
-        first = pb.earliest[x]
-        if x in prerequisite:
-            p = prerequisite[x]
-            if p not in assigned:
-                unplaced[x] = f"depends on {p}, unplaced"
-                continue
-            if x in pb.stay and pb.stay[x] > assigned[p]:
-                assigned[x] = pb.stay[x]
-                continue
-            first = max(first, assigned[p] + timedelta(days=1))
-        d = first
-        while d <= pb.latest[x]:
-            keys = [("s", a.service, d)]
-            if room.setdefault(keys[0], pb.room(a.service, d)) >= a.duration_min:
-                ok = True
-                if a.surgeon:
-                    ok = cap.surgeon_operates(a.surgeon, a.service, d)
-                    surgeon = pb.surgeon_cap(a.surgeon, d)
-                    if ok and surgeon is not None:
-                        keys.append(("g", a.surgeon, d))
-                        ok = room.setdefault(keys[1], surgeon) >= a.duration_min
-                if ok:
-                    for key in keys:
-                        room[key] -= a.duration_min
-                    assigned[x] = d
-                    break
-            d += timedelta(days=1)
-        else:
-            unplaced[x] = _unplaced_reason(pb, x)
+    assigned, unplaced = _greedy(pb)
     timings["greedy"] = time.perf_counter() - start
     start = time.perf_counter()
     rows = _rows(pb, assigned, unplaced)

@@ -29,25 +29,25 @@ class WorkCalendar:
     """Working days of one country, with optional extra closed (or open) days.
 
     ``closed``: more days with no planned activity (a local holiday, a strike day);
-    ``open``: days that are working days even though the calendar says otherwise (a
+    ``opened``: days that are working days even though the calendar says otherwise (a
     Saturday opened to absorb a backlog)."""
 
     def __init__(
-        self, country: str, closed: Iterable[date] = (), open: Iterable[date] = ()
+        self, country: str, closed: Iterable[date] = (), opened: Iterable[date] = ()
     ) -> None:
         country = (country or "").upper()
         if country not in holidays.list_supported_countries():
             raise ValueError(f"no public holiday calendar for country {country!r}")
         self.country = country
         self.closed = frozenset(closed)
-        self.open = frozenset(open)
+        self.opened = frozenset(opened)
 
     def holiday(self, day: date) -> str | None:
         """The public holiday's name on `day`, or None."""
         return _holidays(self.country, day.year).get(day)
 
     def is_working_day(self, day: date) -> bool:
-        if day in self.open:
+        if day in self.opened:
             return True
         if day in self.closed or day.weekday() in WEEKEND:
             return False
