@@ -1518,9 +1518,11 @@ def reprogram(
     gap_limit: float = 0.001,
     workers: int = 2,
 ) -> Plan:
-    """The optimised plan (module doc). ``time_limit`` bounds the solver's improvement
-    phase (seconds); the solver stops earlier once the gap to the bound is ≤ ``gap_limit``
-    (0: prove the optimum)."""
+    """The optimised plan (module doc). ``time_limit`` bounds the solving, in seconds
+    (relaxations, rounding and branch and bound; not the preparation nor the times of day);
+    it stops earlier once the proven gap is at most ``gap_limit`` (0: prove the optimum).
+    ``workers``: components solved at once. ``keep``, ``postpone`` and ``pins`` are the
+    scheduler's decisions (`deprogram`), or ``deprogramming`` one already made."""
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     pb = _problem(
