@@ -33,11 +33,9 @@ and its exposed zones with a networkx walk of the uncut flows: they must equal t
 from __future__ import annotations
 
 import argparse
-import gc
 import random
 import statistics
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,14 +49,12 @@ except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from crisiscell.engine import demo_map
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository
+from bench.report import Rows, fmt, table, timed  # noqa: E402
 from crisiscell.engine import isolation
 from crisiscell.engine.groupmap import GroupMap, parse_map
 from crisiscell.engine.impact import CompiledMap, Situation, compile_map, evaluate
 from crisiscell.engine.isolation import Plan, Problem, care_cost
-
-#: A section's rows: (label, value) or (label, value, value...); an empty row is a blank
-#: line. Consecutive rows of as many cells are printed as one table, columns aligned.
-Rows = list[tuple[str, ...]]
 
 CRITICALITIES = ("vital", "essential", "deferrable")
 MAP_SEED = 1  # the map's; --seed is the compromise's
@@ -157,22 +153,6 @@ def check(cm: CompiledMap, pb: Problem, plan: Plan) -> None:
 # ---------------------------------------------------------------------------
 
 
-def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[list[float], object]:
-    times, result = [], None
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return times, result
-
-
-def fmt(times: list[float]) -> str:
-    if len(times) == 1:
-        return f"{times[0]:.2f} s"
-    return f"{statistics.median(times):.2f} s / {min(times):.2f} s"
-
-
 def counted(n: int, kind: str) -> str:
     """``3 medical devices``, ``1 nursing home``: a count of a map's kind or role."""
     return f"{n:,} {kind.replace('_', ' ')}{'' if n == 1 else 's'}"
@@ -225,22 +205,6 @@ def plan_rows(pb: Problem, columns: list[tuple[str, Plan, str, bool]], weight: f
         ("solver", *(solver(p, solved) for _, p, _, solved in columns)),
         row("recomputed (evaluate, networkx)", lambda p: "equal"),
     ]
-
-
-def table(rows: Rows) -> list[str]:
-    """The rows as lines, each run of rows with the same number of cells aligned."""
-    lines: list[str] = []
-    k = 0
-    while k < len(rows):
-        end = k
-        while end < len(rows) and len(rows[end]) == len(rows[k]):
-            end += 1
-        block = rows[k:end]
-        widths = [max(len(row[c]) for row in block) for c in range(len(rows[k]))]
-        for row in block:
-            lines.append("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=True)))
-        k = end
-    return lines
 
 
 # ---------------------------------------------------------------------------

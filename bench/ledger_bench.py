@@ -44,6 +44,8 @@ except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from crisiscell.engine import ledger
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository
+from bench.report import Rows, fmt, table, timed  # noqa: E402
 from crisiscell.engine.ledger import (
     GENESIS,
     Entry,
@@ -55,10 +57,6 @@ from crisiscell.engine.ledger import (
     verify,
     verify_document,
 )
-
-#: A section's rows: (label, value) or (label, value, value...); an empty row is a blank
-#: line. Consecutive rows of as many cells are printed as one table, columns aligned.
-Rows = list[tuple[str, ...]]
 
 CRISIS = "5f0c2a1e9b7d4c3a8e6f1d2b3c4a5e6f"
 PEOPLE = [
@@ -185,22 +183,6 @@ def baseline_ok(entries: list[Entry]) -> bool:
     return True
 
 
-def timed(fn: Callable[[], object], repeat: int) -> tuple[list[float], object]:
-    times, result = [], None
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return times, result
-
-
-def fmt(times: list[float]) -> str:
-    if len(times) == 1:
-        return f"{times[0]:.2f} s"
-    return f"{statistics.median(times):.2f} s / {min(times):.2f} s"
-
-
 def timed_side_by_side(
     fns: list[Callable[[], object]], repeat: int
 ) -> tuple[list[list[float]], list[object]]:
@@ -311,22 +293,6 @@ def engine_section(args: argparse.Namespace) -> Rows:
         (f"verify_document, json.loads included{several}", fmt(doc_times), fmt(doc_1_times)),
         ("  of which json.loads", fmt(loads_times), ""),
     ]
-
-
-def table(rows: Rows) -> list[str]:
-    """The rows as lines, each run of rows with the same number of cells aligned."""
-    lines: list[str] = []
-    k = 0
-    while k < len(rows):
-        end = k
-        while end < len(rows) and len(rows[end]) == len(rows[k]):
-            end += 1
-        block = rows[k:end]
-        widths = [max(len(row[c]) for row in block) for c in range(len(rows[k]))]
-        for row in block:
-            lines.append("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=True)))
-        k = end
-    return lines
 
 
 SECTIONS: dict[str, Callable[[argparse.Namespace], Rows]] = {"engine": engine_section}

@@ -58,14 +58,14 @@ except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from crisiscell.engine import demo_map
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository
+from bench.report import Rows, table  # noqa: E402
 from crisiscell.engine import demo_appointments, plan_check, reprogram
 from crisiscell.engine.appointments import Appointment
 from crisiscell.engine.capacity import Capacity, Crisis, ExtraCapacity, build_capacity
 from crisiscell.engine.groupmap import GroupMap, parse_map
 from crisiscell.engine.reprogram import Plan
 from crisiscell.engine.work_calendar import WorkCalendar
-
-Rows = list[tuple[str, ...]]
 
 TODAY = date(2022, 5, 23)
 CRISIS_UNTIL = date(2022, 6, 7)
@@ -196,22 +196,6 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
-
-
-def table(rows: Rows) -> list[str]:
-    """The rows as lines, each run of rows with the same number of cells aligned."""
-    lines: list[str] = []
-    k = 0
-    while k < len(rows):
-        end = k
-        while end < len(rows) and len(rows[end]) == len(rows[k]):
-            end += 1
-        block = rows[k:end]
-        widths = [max(len(row[c]) for row in block) for c in range(len(rows[k]))]
-        for row in block:
-            lines.append("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=True)))
-        k = end
-    return lines
 
 
 def plan_rows(plans: list[tuple[str, Plan, float]]) -> Rows:
