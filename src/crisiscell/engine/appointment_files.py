@@ -1256,6 +1256,33 @@ def _record_id(res: _Resource) -> str:
     return ""
 
 
+def _appointment(
+    rid: str,
+    patient: _Patient,
+    service: Service,
+    kind: str,
+    start: datetime,
+    duration: int,
+    urgency: int,
+    surgeon: str,
+) -> Appointment:
+    """An appointment read from FHIR (an Appointment or an Encounter), with its patient."""
+    return Appointment(
+        id=rid,
+        patient_id=patient.id,
+        service=service.id,
+        kind=kind,
+        start=start,
+        duration_min=duration,
+        urgency=urgency,
+        surgeon=surgeon,
+        patient_name=patient.name,
+        phone=patient.phone,
+        email=patient.email,
+        language=patient.language,
+    )
+
+
 def _from_appointment(res: _Resource, run: _Fhir, errors: list[AppointmentError]):
     a, place = res.model, res.place
     status = a.status
@@ -1325,20 +1352,7 @@ def _from_appointment(res: _Resource, run: _Fhir, errors: list[AppointmentError]
         return None
     kind = _kind_of(service)
     surgeon = _practitioner_name(practitioners[0]) if kind == "surgery" and practitioners else ""
-    return Appointment(
-        id=rid,
-        patient_id=patient.id,
-        service=service.id,
-        kind=kind,
-        start=start,
-        duration_min=duration,
-        urgency=urgency,
-        surgeon=surgeon,
-        patient_name=patient.name,
-        phone=patient.phone,
-        email=patient.email,
-        language=patient.language,
-    )
+    return _appointment(rid, patient, service, kind, start, duration, urgency, surgeon)
 
 
 def _from_encounter(res: _Resource, run: _Fhir, errors: list[AppointmentError]):
@@ -1418,20 +1432,7 @@ def _from_encounter(res: _Resource, run: _Fhir, errors: list[AppointmentError]):
                 surgeon = _practitioner_name(target)
                 if surgeon:
                     break
-    return Appointment(
-        id=rid,
-        patient_id=patient.id,
-        service=service.id,
-        kind=kind,
-        start=start,
-        duration_min=duration,
-        urgency=urgency,
-        surgeon=surgeon,
-        patient_name=patient.name,
-        phone=patient.phone,
-        email=patient.email,
-        language=patient.language,
-    )
+    return _appointment(rid, patient, service, kind, start, duration, urgency, surgeon)
 
 
 _MINUTES_PER_UNIT = {"s": Decimal(1) / 60, "min": Decimal(1), "h": Decimal(60), "d": Decimal(1440)}
