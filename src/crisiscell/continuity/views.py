@@ -87,10 +87,9 @@ def _chart(plan: Plan) -> str:
     return mark_safe(svg)  # noqa: S308 (drawn by our code, every text escaped)
 
 
-@require_GET
-def backlog_page(request: HttpRequest) -> HttpResponse:
+def _backlog_context(request: HttpRequest, **extra) -> dict:
     plan = _latest_plan()
-    ctx = _page_context(
+    return _page_context(
         request,
         "continuity",
         appointments=Appointment.objects.count(),
@@ -101,25 +100,17 @@ def backlog_page(request: HttpRequest) -> HttpResponse:
         chart=_chart(plan) if plan else "",
         plans=Plan.objects.select_related("created_by", "approved_by")[:20],
         can_manage=request.user.has_perm(APPOINTMENTS),
+        **extra,
     )
-    return _render(request, "continuity/backlog.html", ctx)
+
+
+@require_GET
+def backlog_page(request: HttpRequest) -> HttpResponse:
+    return _render(request, "continuity/backlog.html", _backlog_context(request))
 
 
 def _error_page(request: HttpRequest, status: int) -> HttpResponse:
-    plan = _latest_plan()
-    ctx = _page_context(
-        request,
-        "continuity",
-        appointments=Appointment.objects.count(),
-        last_import=AppointmentImport.objects.first(),
-        plan=plan,
-        table=[],
-        urgencies=URGENCIES,
-        chart="",
-        plans=Plan.objects.all()[:20],
-        can_manage=request.user.has_perm(APPOINTMENTS),
-        import_errors=getattr(request, "import_errors", None),
-    )
+    ctx = _backlog_context(request, import_errors=getattr(request, "import_errors", None))
     return _render(request, "continuity/backlog.html", ctx, status=status)
 
 

@@ -15,7 +15,6 @@ No Django here: the containment and reopening apps store actions and call these 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from .groupmap import GroupMap
@@ -171,14 +170,6 @@ class CareChange:
         return _RANK[self.after] > _RANK[self.before]
 
 
-@dataclass(frozen=True)
-class SiteCare:
-    """A site's services by status after the change: what it keeps running."""
-
-    site: str
-    counts: dict[str, int]
-
-
 def care_changes(
     gm: GroupMap, cm: CompiledMap, before: Situation, after: Situation
 ) -> list[CareChange]:
@@ -202,14 +193,3 @@ def care_changes(
     ]
     out.sort(key=lambda c: (not c.worse, order.get(c.criticality, 3), c.site, c.name))
     return out
-
-
-def site_care(gm: GroupMap, cm: CompiledMap, s: Situation, sites: Iterable[str]) -> list[SiteCare]:
-    """For each site: how many of its services are normal, degraded and down in `s`."""
-    services = evaluate(cm, s, reasons=False).services
-    wanted = list(sites)
-    counts = {site: dict.fromkeys(STATUSES, 0) for site in wanted}
-    for svc in gm.services:
-        if svc.site in counts:
-            counts[svc.site][services[svc.id].status] += 1
-    return [SiteCare(site, counts[site]) for site in wanted]
