@@ -49,8 +49,8 @@ def _context(request: HttpRequest, **extra) -> dict:
         "suspected": hosts.filter(state="suspected").count(),
     }
     actions_qs = Action.objects.select_related("proposed_by", "approved_by", "done_by")
-    open_actions = [a for a in actions_qs if a.status in ("proposed", "approved", "done")]
-    closed = [a for a in actions_qs[:200] if a.status in ("reverted", "rejected")]
+    open_actions = actions_qs.filter(status__in=("proposed", "approved", "done"))
+    closed = actions_qs.filter(status__in=("reverted", "rejected"))[:200]
     return _page_context(
         request,
         "containment",
