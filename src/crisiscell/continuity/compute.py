@@ -36,7 +36,7 @@ from crisiscell.engine.capacity import (
 )
 from crisiscell.inventory.snapshot import load_map
 
-from . import importer, notify
+from . import decisions, importer, notify
 from .models import Appointment, Plan, PlanRow
 
 log = logging.getLogger(__name__)
@@ -153,20 +153,33 @@ def _compute(plan_id: int) -> None:
         extra=extra,
         surgeons=surgeons_from_appointments(items, gm.group.timezone),
     )
+    keep, postpone, pins = _scheduler_decisions({i.id for i in items})
+    # the same deprogramming for the optimiser and for the hand method beside it
+    dep = reprogram.deprogram(
+        items, capacity, today=plan.today, keep=keep, postpone=postpone, pins=pins
+    )
     _progress(plan_id, 25, _("Optimising (a few seconds to a minute)"))
     best = reprogram.reprogram(
         items,
         capacity,
         today=plan.today,
         notice_days=plan.notice_days,
+        deprogramming=dep,
         time_limit=TIME_LIMIT,
         gap_limit=GAP_LIMIT,
     )
     _progress(plan_id, 80, _("Computing the hand method, for comparison"))
-    greedy = reprogram.greedy_edf(items, capacity, today=plan.today, notice_days=plan.notice_days)
+    greedy = reprogram.greedy_edf(
+        items, capacity, today=plan.today, notice_days=plan.notice_days, deprogramming=dep
+    )
     _progress(plan_id, 88, _("Checking the plan"))
     violations = plan_check.check_plan(
-        items, best.rows, capacity, today=plan.today, notice_days=plan.notice_days
+        items,
+        best.rows,
+        capacity,
+        today=plan.today,
+        notice_days=plan.notice_days,
+        exempt=dep.forced,
     )
     if violations:
         raise RuntimeError(f"the plan breaks a rule: {violations[0]}")
@@ -201,11 +214,18 @@ def _compute(plan_id: int) -> None:
             "greedy_seconds": round(greedy.timings.get("total", 0.0), 2),
             "burndown": _burndown(best, plan, tz),
             "greedy_burndown": _burndown(greedy, plan, tz),
+            "decisions": {"keep": len(keep), "postpone": len(postpone), "pin": len(pins)},
         }
         plan.status = "ready"
         plan.progress = 100
         plan.message = ""
         plan.save()
+
+
+def _scheduler_decisions(codes: set[str]) -> tuple[set[str], set[str], dict[str, date]]:
+    """The scheduler's decisions on the appointments the plan covers."""
+    keep, postpone, pins = decisions.for_engine()
+    return keep & codes, postpone & codes, {c: d for c, d in pins.items() if c in codes}
 
 
 def _burndown(result: reprogram.Plan, plan: Plan, tz) -> list[list]:

@@ -49,6 +49,12 @@ def import_appointments(user, data: bytes, name: str, **options) -> AppointmentI
     if not (user and user.is_active and user.has_perm(APPOINTMENTS)):
         raise PermissionDenied(_("Your role does not allow importing appointments."))
     items = appointment_files.parse_bytes(data, name, load_map(), **options)
+    return store(user, items, name)
+
+
+def store(user, items: list[Item], name: str) -> AppointmentImport:
+    """Store checked appointments in one transaction: new ids are added, known ids updated
+    (the caller checked the user's right: `import_appointments`, or the demo loader)."""
     with transaction.atomic():
         batch = AppointmentImport.objects.create(
             at=timezone.now(), by=user, source=name[:255], count=len(items)

@@ -178,3 +178,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.status}"
+
+
+DECISION_KINDS = ("keep", "postpone", "pin")
+
+
+class SchedulerDecision(models.Model):
+    """What a scheduler decided for one appointment, over the optimiser: keep it on its day
+    whatever the capacity, postpone it, or pin it to a given day. Every plan computed after
+    it applies it (`crisiscell.engine.reprogram.deprogram`), until it is removed."""
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.CASCADE, related_name="scheduler_decision"
+    )
+    kind = models.CharField(max_length=10, choices=[(k, k) for k in DECISION_KINDS])
+    day = models.DateField(null=True, blank=True)  # for a pin: the new day
+    note = models.CharField(max_length=300, blank=True)
+    by = _user()
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["appointment__start", "appointment__code"]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id}: {self.kind}"

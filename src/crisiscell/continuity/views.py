@@ -29,8 +29,8 @@ from crisiscell.inventory.group_time import group_timezone
 from crisiscell.web.views import _impact_now, _page_context
 from crisiscell.web.views_crisis import _render, change_route
 
-from . import compute, importer
-from .models import Appointment, AppointmentImport, Plan, PlanRow
+from . import compute, decisions, importer, schedule
+from .models import Appointment, AppointmentImport, Plan, PlanRow, SchedulerDecision
 
 _NO_MANAGE = gettext_lazy("Your role does not allow managing appointments.")
 _NO_APPROVE = gettext_lazy("Your role does not allow approving a reprogramming plan.")
@@ -157,7 +157,7 @@ def _services_now() -> tuple[list, list, list]:
     return services, down, degraded
 
 
-def _form_context(request: HttpRequest, **values) -> dict:
+def _form_context(request: HttpRequest, decision_form: dict | None = None, **values) -> dict:
     services, down, degraded = _services_now()
     today = timezone.localdate(timezone=group_timezone())
     defaults = {
@@ -170,7 +170,16 @@ def _form_context(request: HttpRequest, **values) -> dict:
         "extra_percent": 0,
         "extra_weeks": 0,
     }
-    return _page_context(request, "continuity", services=services, form={**defaults, **values})
+    return _page_context(
+        request,
+        "continuity",
+        services=services,
+        form={**defaults, **values},
+        decisions=SchedulerDecision.objects.select_related("appointment", "by")[:500],
+        decision_count=SchedulerDecision.objects.count(),
+        decision_form=decision_form or {},
+        can_manage=request.user.has_perm(APPOINTMENTS),
+    )
 
 
 @require_GET
@@ -218,6 +227,39 @@ def plan_start(request: HttpRequest) -> HttpResponse:
     )
     plan = compute.start_plan(request.user, req, background=not _synchronous())
     return HttpResponseRedirect(reverse("continuity-plan", args=[plan.pk]))
+
+
+def _decision_again(request: HttpRequest, status: int) -> HttpResponse:
+    typed = {k: request.POST.get(k, "") for k in ("code", "kind", "day", "note")}
+    ctx = _form_context(request, decision_form=typed)
+    return _render(request, "continuity/plan_form.html", ctx, status=status)
+
+
+@change_route(APPOINTMENTS, _NO_MANAGE, _decision_again)
+def decision_add(request: HttpRequest) -> HttpResponse:
+    post = request.POST
+    day = None
+    if post.get("kind") == "pin" and post.get("day"):
+        try:
+            day = date.fromisoformat(post["day"])
+        except ValueError:
+            raise ValidationError(_("The day must be a date.")) from None
+    decision = decisions.decide(
+        request.user, post.get("code", ""), post.get("kind", ""), day, post.get("note", "")
+    )
+    messages.success(
+        request,
+        _("Decision recorded for appointment %(code)s; it applies to the next plan computed.")
+        % {"code": decision.appointment.code},
+    )
+    return HttpResponseRedirect(reverse("continuity-plan-new") + "#decisions")
+
+
+@change_route(APPOINTMENTS, _NO_MANAGE, _decision_again)
+def decision_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    decisions.withdraw(request.user, pk)
+    messages.success(request, _("Decision withdrawn."))
+    return HttpResponseRedirect(reverse("continuity-plan-new") + "#decisions")
 
 
 def _synchronous() -> bool:
@@ -308,3 +350,40 @@ def plan_csv(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}.csv"'
     return response
+
+
+@require_GET
+def schedule_page(request: HttpRequest, pk: int, service: str) -> HttpResponse:
+    """One care service's new schedule under the plan, day by day, to print (``from`` and
+    ``to`` choose the days: the plan's first week by default, at most 31 days)."""
+    plan = _plan_or_404(pk)
+    if plan.status not in ("ready", "approved", "superseded"):
+        raise Http404(_("This plan has no schedule yet."))
+    now = _impact_now(reasons=False)
+    svc = next((s for s in now.map.gm.services if s.id == service), None)
+    if svc is None or service not in schedule.services(plan):
+        raise Http404(_("The plan has no appointment in this service."))
+    tz = group_timezone()
+    first, last = plan.today, plan.today + timedelta(days=6)
+    try:
+        first = date.fromisoformat(request.GET.get("from") or first.isoformat())
+        last = date.fromisoformat(request.GET.get("to") or (first + timedelta(days=6)).isoformat())
+    except ValueError:
+        messages.error(request, _("The days must be dates; the plan's first week is shown."))
+        first, last = plan.today, plan.today + timedelta(days=6)
+    last = min(max(last, first), first + timedelta(days=schedule.MAX_DAYS - 1))
+    site = next((s for s in now.map.gm.sites if s.id == svc.site), None)
+    ctx = _page_context(
+        request,
+        "continuity",
+        plan=plan,
+        service=svc,
+        site=site,
+        first=first,
+        last=last,
+        days=schedule.days(plan, service, first, last, tz),
+        previous=first - timedelta(days=7),
+        next=last + timedelta(days=1),
+        printed=timezone.now().astimezone(tz),
+    )
+    return _render(request, "continuity/schedule.html", ctx)

@@ -445,8 +445,7 @@ def site_picture(
         out.append(_label(path, text, cut, placer, fractions[cut:]))
     title = lab["site_title"].replace("{site}", f"{site.name} ({site.id})")
     desc = (
-        f"{len(lay.own)} {lab['zones']} · {len(paths)} {lab['flows']}"
-        f" · {sum(cuts)} {lab['n_cut']}"
+        f"{len(lay.own)} {lab['zones']} · {len(paths)} {lab['flows']} · {sum(cuts)} {lab['n_cut']}"
     )
     width = max([560.0] + [x + BOX_W + 24 for x in lay.x.values()])
     return _svg(width, bottom + 16, title, desc, out)

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
+from crisiscell.continuity import importer
+from crisiscell.continuity.models import Appointment, AppointmentImport, Plan
 from crisiscell.crisis.roles import ensure_roles
 from crisiscell.directory.importer import import_contacts
 from crisiscell.directory.models import Contact
-from crisiscell.engine import demo_directory, demo_map
+from crisiscell.engine import demo_appointments, demo_directory, demo_map
 from crisiscell.engine.groupmap import parse_map
 from crisiscell.inventory.importer import import_map
 
 #: username -> role of the demo cast
-DEMO_USERS = {"demo": "crisis_director", "observer": "observer"}
+DEMO_USERS = {"demo": "crisis_director", "scheduler": "scheduler", "observer": "observer"}
+#: calendar days of demo appointments, from the day the demo is loaded
+DEMO_APPOINTMENT_DAYS = 14
 
 
 def load_demo(seed: int = 1, sites: int | None = None) -> Iterator[str]:
@@ -33,7 +39,21 @@ def load_demo(seed: int = 1, sites: int | None = None) -> Iterator[str]:
     yield "demo group loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items())
     directory = import_contacts(demo_directory.generate(gm, seed=seed))
     yield f"demo directory loaded: {directory.created} contacts"
+    yield _demo_appointments(gm, seed)
     yield from create_demo_users()
+
+
+def _demo_appointments(gm, seed: int) -> str:
+    """The demo group's appointments from today, replacing earlier demo ones (and the plans
+    made of them)."""
+    today = timezone.localdate(timezone=ZoneInfo(gm.group.timezone))
+    items = demo_appointments.generate(gm, today, DEMO_APPOINTMENT_DAYS, seed=seed)
+    with transaction.atomic():
+        Plan.objects.all().delete()
+        Appointment.objects.all().delete()
+        AppointmentImport.objects.all().delete()
+        importer.store(None, items, "demo")
+    return f"demo appointments loaded: {len(items)} over {DEMO_APPOINTMENT_DAYS} days"
 
 
 def create_demo_users() -> Iterator[str]:
