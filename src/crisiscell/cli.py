@@ -567,8 +567,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _serve(host: str, port: int, threads: int) -> int:
     from waitress import serve
 
+    from crisiscell.kits.schedule import start_thread
     from crisiscell.wsgi import application
 
+    start_thread()  # the downtime kits, made again every CRISISCELL_KIT_EVERY_MINUTES
     print(f"crisiscell: serving on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     serve(application, host=host, port=port, threads=threads, ident="crisiscell")
     return 0
@@ -743,6 +745,10 @@ def build_parser() -> argparse.ArgumentParser:
     from crisiscell.cli_accounts import add_parsers as account_parsers
 
     account_parsers(sub, _django)
+
+    from crisiscell.cli_kits import add_parsers as kits_parsers
+
+    kits_parsers(sub, _django)
 
     s = sub.add_parser("demo", help="load the demo group into the database, then serve it")
     s.add_argument("--no-serve", action="store_true", help="load only")

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "crisiscell.containment",
     "crisiscell.reopening",
     "crisiscell.continuity",
+    "crisiscell.kits",
     "crisiscell.api",
     "ninja",  # serves the API documentation's assets from here: no CDN
     "django_otp",
@@ -232,6 +233,21 @@ NOTIFY_URLS = _notify_urls(env("NOTIFY_URLS", "") or "")
 #: The number a patient is given when the directory has no direct line for the service
 #: or its site: the group's switchboard.
 SWITCHBOARD_PHONE = (env("SWITCHBOARD_PHONE", "") or "").strip()
+
+#: Downtime kits are written to these folders (separated by the system's path separator,
+#: ":" or ";"): the folders standalone PCs or USB keys sync from.
+KIT_FOLDERS = [
+    Path(p).expanduser()
+    for p in (env("KIT_FOLDERS", "") or str(DATA_DIR / "kits")).split(os.pathsep)
+    if p.strip()
+]
+#: Every how many minutes the kits are made again (0: only on demand).
+try:
+    KIT_EVERY_MINUTES = int(env("KIT_EVERY_MINUTES", "15") or 15)
+except ValueError:
+    raise ImproperlyConfigured("CRISISCELL_KIT_EVERY_MINUTES: expected whole minutes") from None
+if KIT_EVERY_MINUTES < 0:
+    raise ImproperlyConfigured("CRISISCELL_KIT_EVERY_MINUTES: expected 0 or more minutes")
 
 
 SESSION_COOKIE_HTTPONLY = True

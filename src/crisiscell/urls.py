@@ -22,5 +22,6 @@ urlpatterns = [
     path("containment/", include("crisiscell.containment.urls")),
     path("reopening/", include("crisiscell.reopening.urls")),
     path("continuity/", include("crisiscell.continuity.urls")),
+    path("kits/", include("crisiscell.kits.urls")),
     path("", include("crisiscell.web.urls")),
 ]

@@ -30,6 +30,7 @@ from crisiscell.continuity.models import (
     Plan,
     PlanRow,
 )
+from crisiscell.documents import protect
 from tests.web.conftest import DOC, import_doc
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -592,7 +593,7 @@ def test_two_senders_at_once_send_each_message_once(cast, plan, urls, smtp, gate
 
 def test_the_call_list_pdf_is_encrypted_and_lists_the_patients(cast, plan, urls, tmp_path):
     notify.send_pending(cast.scheduler, plan, {})  # no gateway at all: every message failed
-    password = call_list.new_password()
+    password = protect.new_password()
     assert len(password) == 23 and password.count("-") == 3
     pdf = call_list.render(plan, "ARL-RAD", password, tz=BRUSSELS, language="fr")
     path = tmp_path / "calls.pdf"

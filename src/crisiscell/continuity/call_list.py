@@ -12,32 +12,19 @@ folder, forwarded by e-mail or carried on a USB stick is unreadable without it.
 
 from __future__ import annotations
 
-import io
-import secrets
 from datetime import datetime, tzinfo
 
-import pikepdf
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from crisiscell.documents import render_pdf
+from crisiscell.documents.protect import encrypt
 
 from . import messages
 from .models import Notification, Plan
 from .notify import ON_CALL_LIST, TO_CALL
-
-#: No 0/O, 1/l/I: read on a screen and typed by hand. 31 symbols, 20 of them: ~99 bits.
-_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-_GROUPS, _GROUP_LENGTH = 4, 5
-
-
-def new_password() -> str:
-    """A random password for one encrypted call list: ``k7pmx-3xqaz-…`` (hyphens included)."""
-    return "-".join(
-        "".join(secrets.choice(_ALPHABET) for _ in range(_GROUP_LENGTH)) for _ in range(_GROUPS)
-    )
 
 
 def listed(plan: Plan, service: str | None = None, *, to_call_only: bool = False) -> QuerySet:
@@ -155,20 +142,6 @@ def document(
                 for n in rows
             ],
         }
-
-
-def encrypt(pdf: bytes, password: str) -> bytes:
-    """`pdf` encrypted with AES-256 (R6): `password` opens it; a random owner password,
-    thrown away, keeps its permissions (printing allowed)."""
-    out = io.BytesIO()
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
-        doc.save(
-            out,
-            encryption=pikepdf.Encryption(
-                user=password, owner=secrets.token_urlsafe(32), R=6, aes=True, metadata=True
-            ),
-        )
-    return out.getvalue()
 
 
 def render(plan: Plan, service: str, password: str, *, tz: tzinfo, language: str = "fr") -> bytes:

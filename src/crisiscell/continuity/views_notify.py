@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crisiscell.crisis.actions import log_text, record_change
 from crisiscell.crisis.roles import APPOINTMENTS, APPROVE_PLAN
+from crisiscell.documents import protect
 from crisiscell.inventory.group_time import group_timezone
 from crisiscell.inventory.models import CareService
 from crisiscell.web.views import _page_context, _problem
@@ -251,7 +252,7 @@ def _offer(request: HttpRequest, plan: Plan, service: str) -> tuple[str, str]:
     offers = {t: o for t, o in request.session.get(_SESSION_KEY, {}).items() if o["expires"] > now}
     while len(offers) >= _MAX_OFFERS:
         offers.pop(min(offers, key=lambda t: offers[t]["expires"]))
-    token, password = secrets.token_urlsafe(18), call_list.new_password()
+    token, password = secrets.token_urlsafe(18), protect.new_password()
     offers[token] = {
         "plan": plan.pk,
         "service": service,

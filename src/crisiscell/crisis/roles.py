@@ -14,6 +14,8 @@ MANAGE_TASKS = "crisis.manage_tasks"
 APPROVE_CUTS = "containment.approve_containment"
 APPOINTMENTS = "continuity.manage_appointments"
 APPROVE_PLAN = "continuity.approve_plan"
+KITS = "kits.manage_kits"
+KIT_PASSWORDS = "kits.print_kit_passwords"
 
 #: role name -> permissions ("app_label.codename"), in order of precedence
 ROLES: dict[str, tuple[str, ...]] = {
@@ -24,12 +26,14 @@ ROLES: dict[str, tuple[str, ...]] = {
         WRITE_LOG,
         MANAGE_TASKS,
         "directory.edit_directory",
+        KITS,
+        KIT_PASSWORDS,
     ),
-    "medical_director": (RUN_CRISIS, WRITE_LOG, MANAGE_TASKS, APPOINTMENTS, APPROVE_PLAN),
-    "it_lead": (NETWORK, WRITE_LOG, MANAGE_TASKS),
+    "medical_director": (RUN_CRISIS, WRITE_LOG, MANAGE_TASKS, APPOINTMENTS, APPROVE_PLAN, KITS),
+    "it_lead": (NETWORK, WRITE_LOG, MANAGE_TASKS, KITS),
     "communication": (WRITE_LOG, MANAGE_TASKS, "directory.edit_directory"),
     "logistics": (WRITE_LOG, MANAGE_TASKS, "directory.edit_directory"),
-    "care_manager": (WRITE_LOG, MANAGE_TASKS, APPOINTMENTS),
+    "care_manager": (WRITE_LOG, MANAGE_TASKS, APPOINTMENTS, KITS),
     "scheduler": (WRITE_LOG, MANAGE_TASKS, APPOINTMENTS, APPROVE_PLAN),
     "observer": (),
 }

@@ -17,9 +17,10 @@ from crisiscell.continuity.models import Appointment, AppointmentImport, Plan
 from crisiscell.crisis.roles import ensure_roles
 from crisiscell.directory.importer import import_contacts
 from crisiscell.directory.models import Contact
-from crisiscell.engine import demo_appointments, demo_directory, demo_map
+from crisiscell.engine import demo_appointments, demo_census, demo_directory, demo_map
 from crisiscell.engine.groupmap import parse_map
 from crisiscell.inventory.importer import import_map
+from crisiscell.kits import census
 
 #: username -> role of the demo cast
 DEMO_USERS = {"demo": "crisis_director", "scheduler": "scheduler", "observer": "observer"}
@@ -40,6 +41,7 @@ def load_demo(seed: int = 1, sites: int | None = None) -> Iterator[str]:
     directory = import_contacts(demo_directory.generate(gm, seed=seed))
     yield f"demo directory loaded: {directory.created} contacts"
     yield _demo_appointments(gm, seed)
+    yield _demo_census(gm, seed)
     yield from create_demo_users()
 
 
@@ -54,6 +56,14 @@ def _demo_appointments(gm, seed: int) -> str:
         AppointmentImport.objects.all().delete()
         importer.store(None, items, "demo")
     return f"demo appointments loaded: {len(items)} over {DEMO_APPOINTMENT_DAYS} days"
+
+
+def _demo_census(gm, seed: int) -> str:
+    """The patients present in the demo group's units today (replacing the census)."""
+    today = timezone.localdate(timezone=ZoneInfo(gm.group.timezone))
+    patients = demo_census.generate(gm, seed=seed, today=today)
+    census.store(None, patients, "demo")
+    return f"demo census loaded: {len(patients)} patients present"
 
 
 def create_demo_users() -> Iterator[str]:

@@ -1,0 +1,193 @@
+"""Downtime kits pages: how fresh each unit's kit is, the census import, print now (a unit or
+a whole site, encrypted under a password shown once), and the sites' password sheet."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import pikepdf
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
+from django.views.decorators.http import require_GET
+
+from crisiscell.crisis.actions import log_text, record_change
+from crisiscell.crisis.roles import KIT_PASSWORDS, KITS
+from crisiscell.documents.protect import encrypt, new_password
+from crisiscell.engine.census import CensusInvalid
+from crisiscell.inventory.snapshot import load_map
+from crisiscell.web.views import _page_context, _problem
+from crisiscell.web.views_crisis import _render, change_route
+
+from . import build, census, passwords, schedule
+from .models import CensusImport, Inpatient
+
+_NO_KITS = gettext_lazy("Your role does not allow handling the downtime kits.")
+_NO_PASSWORDS = gettext_lazy("Only the crisis director prints the kit passwords.")
+MAX_UPLOAD = 50 * 2**20
+PASSWORD_TTL = 10 * 60
+_SESSION_KEY = "kit_offers"
+
+
+def _sites(rows: list[schedule.Freshness]) -> list[dict]:
+    names = {s.id: s.name for s in load_map().sites}
+    out: dict[str, dict] = {}
+    for r in rows:
+        site = out.setdefault(
+            r.site, {"id": r.site, "name": names.get(r.site, r.site), "units": [], "stale": 0}
+        )
+        site["units"].append(r)
+        site["stale"] += r.stale
+    return list(out.values())
+
+
+def _context(request: HttpRequest, **extra) -> dict:
+    rows = schedule.freshness()
+    return _page_context(
+        request,
+        "kits",
+        sites=_sites(rows),
+        stale=sum(r.stale for r in rows),
+        total=len(rows),
+        period=settings.KIT_EVERY_MINUTES,
+        folders=settings.KIT_FOLDERS,
+        round=schedule.last_round(),
+        census=CensusImport.objects.first(),
+        present=Inpatient.objects.count(),
+        can_manage=request.user.has_perm(KITS),
+        can_passwords=request.user.has_perm(KIT_PASSWORDS),
+        **extra,
+    )
+
+
+@require_GET
+def kits_page(request: HttpRequest) -> HttpResponse:
+    return _render(request, "kits/kits.html", _context(request))
+
+
+def _again(request: HttpRequest, status: int) -> HttpResponse:
+    ctx = _context(request, census_errors=getattr(request, "census_errors", None))
+    return _render(request, "kits/kits.html", ctx, status=status)
+
+
+@change_route(KITS, _NO_KITS, _again)
+def census_import(request: HttpRequest) -> HttpResponse:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ValidationError(_("Choose a file to import."))
+    if upload.size > MAX_UPLOAD:
+        raise ValidationError(_("The file is larger than 50 MiB."))
+    try:
+        batch = census.import_census(request.user, upload.read(), upload.name)
+    except CensusInvalid as exc:
+        request.census_errors = [str(e) for e in exc.errors[:100]]
+        messages.error(request, _("Nothing was imported: the file has errors."))
+        return _again(request, 400)
+    messages.success(
+        request, _("Census imported: %(count)s patients present.") % {"count": batch.count}
+    )
+    return HttpResponseRedirect(reverse("kits"))
+
+
+@change_route(KITS, _NO_KITS, _again)
+def print_now(request: HttpRequest) -> HttpResponse:
+    """Offer a kit (a unit, or every unit of a site in one PDF) under a password made for
+    this one download: the page shows the password, the link works once."""
+    gm = load_map()
+    site, unit = request.POST.get("site", ""), request.POST.get("unit", "")
+    services = {s.id: s for s in gm.services}
+    if unit and (unit not in services or services[unit].site != site):
+        raise ValidationError(_("Unknown care service: %(id)s.") % {"id": unit})
+    if not any(s.id == site for s in gm.sites):
+        raise ValidationError(_("Unknown site: %(id)s.") % {"id": site})
+    now = time.time()
+    offers = {t: o for t, o in request.session.get(_SESSION_KEY, {}).items() if o["expires"] > now}
+    token, password = secrets.token_urlsafe(18), new_password()
+    offers[token] = {"site": site, "unit": unit, "password": password, "expires": now + 600}
+    request.session[_SESSION_KEY] = dict(list(offers.items())[-10:])
+    what = services[unit].name if unit else next(s.name for s in gm.sites if s.id == site)
+    ctx = _page_context(
+        request,
+        "kits",
+        what=what,
+        password=password,
+        download=reverse("kits-download", args=[token]),
+        minutes=PASSWORD_TTL // 60,
+    )
+    return _render(request, "kits/print.html", ctx)
+
+
+@require_GET
+def download(request: HttpRequest, token: str) -> HttpResponse:
+    if not request.user.has_perm(KITS):
+        return _problem(request, 403, str(_NO_KITS))
+    offers = dict(request.session.get(_SESSION_KEY, {}))
+    offer = offers.pop(token, None)
+    request.session[_SESSION_KEY] = offers
+    if offer is None or offer["expires"] <= time.time():
+        return _problem(
+            request,
+            410,
+            _("This download link was used already or has expired. Ask for the kit again."),
+        )
+    site, unit = offer["site"], offer["unit"]
+    lang = translation.get_language() or "fr"
+    kits = build.gather.kits(
+        load_map(), timezone.now(), sites=[site], units=[unit] if unit else None, lang=lang
+    )
+    made = build.make(kits, {site: offer["password"]}, lang=lang)
+    pdf = _merge([m.data for m in made], offer["password"])
+    record_change(
+        request.user,
+        log_text(
+            gettext_noop("Downtime kit printed (encrypted PDF): %(what)s, %(n)s patients"),
+            what=f"{site}/{unit}" if unit else site,
+            n=sum(m.patients for m in made),
+        ),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = build.relative_path(site, unit or "all").split("/")[-1]
+    response["Content-Disposition"] = f'attachment; filename="kit-{name}"'
+    return response
+
+
+def _merge(parts: list[bytes], password: str) -> bytes:
+    """One PDF of ``parts`` (opened with ``password`` when encrypted), encrypted again."""
+    import io
+
+    out = pikepdf.new()
+    opened = []
+    for data in parts:
+        doc = pikepdf.open(io.BytesIO(data), password=password)
+        opened.append(doc)
+        out.pages.extend(doc.pages)
+    buffer = io.BytesIO()
+    out.save(buffer)
+    for doc in opened:
+        doc.close()
+    return encrypt(buffer.getvalue(), password)
+
+
+@require_GET
+def password_sheet(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(KIT_PASSWORDS):
+        return _problem(request, 403, str(_NO_PASSWORDS))
+    site = request.GET.get("site") or None
+    lang = translation.get_language() or "fr"
+    try:
+        pdf = passwords.sheet([site] if site else None, lang=lang, user=request.user)
+    except build.KitError as exc:
+        return _problem(request, 400, str(exc))
+    record_change(
+        request.user,
+        log_text(gettext_noop("Kit password sheet printed: %(what)s"), what=site or "all sites"),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="kit-passwords.pdf"'
+    return response
