@@ -234,6 +234,11 @@ NOTIFY_URLS = _notify_urls(env("NOTIFY_URLS", "") or "")
 #: or its site: the group's switchboard.
 SWITCHBOARD_PHONE = (env("SWITCHBOARD_PHONE", "") or "").strip()
 
+#: Uploaded files (appointments, census: patient data) stay in memory, never in a temporary
+#: file on disk; the pages refuse files over 50 MiB.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 60 * 2**20
+
 #: Downtime kits are written to these folders (separated by the system's path separator,
 #: ":" or ";"): the folders standalone PCs or USB keys sync from.
 KIT_FOLDERS = [

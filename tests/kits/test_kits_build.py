@@ -196,3 +196,25 @@ def test_the_board_says_when_kits_are_stale(client, cast, tmp_path):
     assert "2 services n’ont pas de kit à jour" in client.get("/").content.decode()
     build.build([tmp_path])
     assert "les 2 kits sont à jour" in client.get("/").content.decode()
+
+
+def test_reflex_cards_are_edited_per_kind_and_printed(client, cast, tmp_path):
+    from crisiscell.crisis.roles import ensure_roles
+    from crisiscell.kits.models import ReflexCard
+
+    ensure_roles()
+    client.force_login(cast.observer)
+    assert client.get("/kits/cards/emergency").status_code == 200
+    assert client.post("/kits/cards/emergency/save", {"markdown": "# X"}).status_code == 403
+    client.force_login(cast.director)
+    assert client.get("/kits/cards/nothing").status_code == 404
+    assert client.post("/kits/cards/emergency/save", {"markdown": "  "}).status_code == 400
+    card = "# Urgences — mode dégradé\n\n- [ ] Appeler le **bip 4412** #panic $x$\n"
+    assert client.post("/kits/cards/emergency/save", {"markdown": card}).status_code == 302
+    build.build([tmp_path])
+    words = text(
+        (tmp_path / "ARL/ARL_ARL-URG.pdf").read_bytes(), SitePassword.objects.get().password
+    )
+    assert "bip 4412" in words and "#panic $x$" in words  # printed as written, never run
+    assert client.post("/kits/cards/emergency/save", {"reset": "1"}).status_code == 302
+    assert not ReflexCard.objects.exists()

@@ -25,7 +25,11 @@ def _routes(resolver=None, prefix: str = ""):
 def _concrete(pattern: str) -> str:
     path = pattern.replace("<int:pk>", "1").replace("<str:site>", "ARL")
     path = path.replace("^", "").replace("$", "")
-    path = path.replace("<str:service>", "ARL-RAD").replace("<str:token>", "t0ken")
+    path = (
+        path.replace("<str:service>", "ARL-RAD")
+        .replace("<str:token>", "t0ken")
+        .replace("<str:kind>", "icu")
+    )
     assert "<" not in path, f"give a sample value for {pattern}"
     return "/" + path
 

@@ -109,7 +109,8 @@ def directory(site_ids: Collection[str]) -> tuple[dict[str, list[Phone]], list[P
 
 
 def cards() -> dict[str, str]:
-    """The reflex cards the group edited, by service kind (the defaults fill the rest)."""
+    """The reflex cards the group edited, by card kind (`reflex_cards.card_kind`; the
+    defaults fill the rest)."""
     return dict(ReflexCard.objects.values_list("kind", "markdown"))
 
 
@@ -153,7 +154,8 @@ def kits(
                 days=days,
                 directory=tuple(phones.get(s.site, ())),
                 crisis_contacts=tuple(cell),
-                reflex_card=edited.get(s.kind) or reflex_cards.default_card(s.kind, lang),
+                reflex_card=edited.get(reflex_cards.card_kind(s.kind))
+                or reflex_cards.default_card(s.kind, lang),
             )
         )
     return out

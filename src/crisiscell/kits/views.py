@@ -20,12 +20,13 @@ from django.views.decorators.http import require_GET
 from crisiscell.crisis.actions import log_text, record_change
 from crisiscell.crisis.roles import KIT_PASSWORDS, KITS
 from crisiscell.documents.protect import encrypt, new_password
+from crisiscell.engine import reflex_cards
 from crisiscell.engine.census import CensusInvalid
 from crisiscell.inventory.snapshot import load_map
 from crisiscell.web.views import _page_context, _problem
 from crisiscell.web.views_crisis import _render, change_route
 
-from . import build, census, passwords, schedule
+from . import build, cards, census, passwords, schedule
 from .models import CensusImport, Inpatient
 
 _NO_KITS = gettext_lazy("Your role does not allow handling the downtime kits.")
@@ -191,3 +192,47 @@ def password_sheet(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="kit-passwords.pdf"'
     return response
+
+
+# ---------------------------------------------------------------------------
+# Reflex cards
+# ---------------------------------------------------------------------------
+
+
+def _cards_context(request: HttpRequest, kind: str | None = None, typed: str | None = None):
+    lang = translation.get_language() or "fr"
+    rows = []
+    for k in reflex_cards.KINDS_WITH_CARDS:
+        text, row = cards.current(k, lang)
+        rows.append({"kind": k, "row": row, "title": text.splitlines()[0].lstrip("# ")})
+    ctx = {"cards": rows, "can_manage": request.user.has_perm(KITS)}
+    if kind is not None:
+        text, row = cards.current(kind, lang)
+        ctx.update(kind=kind, text=text if typed is None else typed, row=row)
+    return _page_context(request, "kits", **ctx)
+
+
+@require_GET
+def cards_page(request: HttpRequest, kind: str | None = None) -> HttpResponse:
+    if kind is not None and kind not in reflex_cards.KINDS_WITH_CARDS:
+        return _problem(request, 404, _("There is no reflex card for %(kind)s.") % {"kind": kind})
+    return _render(request, "kits/cards.html", _cards_context(request, kind))
+
+
+def _card_again(request: HttpRequest, status: int) -> HttpResponse:
+    kind = request.resolver_match.kwargs["kind"]
+    if kind not in reflex_cards.KINDS_WITH_CARDS:
+        return _problem(request, 404, _("There is no reflex card for %(kind)s.") % {"kind": kind})
+    ctx = _cards_context(request, kind, request.POST.get("markdown", ""))
+    return _render(request, "kits/cards.html", ctx, status=status)
+
+
+@change_route(KITS, _NO_KITS, _card_again)
+def card_save(request: HttpRequest, kind: str) -> HttpResponse:
+    if request.POST.get("reset"):
+        cards.reset(request.user, kind)
+        messages.success(request, _("The card is back to its default."))
+    else:
+        cards.save(request.user, kind, request.POST.get("markdown", ""))
+        messages.success(request, _("Card saved: the next kits print it."))
+    return HttpResponseRedirect(reverse("kits-card", args=[kind]))
