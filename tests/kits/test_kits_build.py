@@ -218,3 +218,36 @@ def test_reflex_cards_are_edited_per_kind_and_printed(client, cast, tmp_path):
     assert "bip 4412" in words and "#panic $x$" in words  # printed as written, never run
     assert client.post("/kits/cards/emergency/save", {"reset": "1"}).status_code == 302
     assert not ReflexCard.objects.exists()
+
+
+def test_the_schedule_follows_the_approved_plan(client, cast, settings):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from crisiscell.continuity.models import PlanRow
+    from crisiscell.inventory.snapshot import load_map
+    from crisiscell.kits import gather
+    from tests.continuity.test_plans import appointments_csv, start, upload
+
+    settings.CONTINUITY_SYNCHRONOUS = True
+    client.force_login(cast.scheduler)
+    upload(client, appointments_csv())  # radiology, Monday 7 and Tuesday 8 December
+    monday = datetime(2026, 12, 7, 7, 0, tzinfo=ZoneInfo("Europe/Brussels"))
+
+    def planned(now):
+        (kit,) = gather.kits(load_map(), now, units=["ARL-RAD"])
+        return {(i.patient_id, i.start.date().isoformat()) for i in kit.schedule}
+
+    before = planned(monday)
+    assert len(before) == 24  # as the services had planned them
+    start(client)  # radiology down on both days: everything moves
+    plan_id = client.get("/continuity/").context["plan"].pk
+    assert planned(monday) == before  # a plan not approved changes nothing on paper
+    client.post(f"/continuity/plans/{plan_id}/approve", {"expected_status": "ready"})
+    moved = {
+        (r.appointment.patient_id, r.new_start.astimezone(ZoneInfo("Europe/Brussels")).date())
+        for r in PlanRow.objects.filter(decision="moved").select_related("appointment")
+    }
+    after = planned(monday)  # Monday to Thursday
+    assert after and not any(day in ("2026-12-07", "2026-12-08") for _, day in after)
+    assert after == {(p, d.isoformat()) for p, d in moved if d.isoformat() <= "2026-12-10"}

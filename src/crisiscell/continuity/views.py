@@ -29,7 +29,7 @@ from crisiscell.inventory.group_time import group_timezone
 from crisiscell.web.views import _impact_now, _page_context
 from crisiscell.web.views_crisis import _render, change_route
 
-from . import compute, decisions, importer, schedule
+from . import compute, decisions, importer, reasons, schedule
 from .models import Appointment, AppointmentImport, Plan, PlanRow, SchedulerDecision
 
 _NO_MANAGE = gettext_lazy("Your role does not allow managing appointments.")
@@ -275,6 +275,14 @@ def _plan_or_404(pk: int) -> Plan:
     return plan
 
 
+def _with_reasons(rows) -> list[PlanRow]:
+    """The rows, each with its reason in the reader's language (``reason_label``)."""
+    rows = list(rows)
+    for r in rows:
+        r.reason_label = reasons.label(r.reason)
+    return rows
+
+
 def _plan_context(request: HttpRequest, plan: Plan) -> dict:
     stats = plan.stats or {}
     return _page_context(
@@ -290,9 +298,11 @@ def _plan_context(request: HttpRequest, plan: Plan) -> dict:
         table=_by_service_and_urgency(plan) if plan.status in ("ready", "approved") else [],
         urgencies=URGENCIES,
         chart=_chart(plan),
-        unplaced=PlanRow.objects.filter(plan=plan, decision="unplaced").select_related(
-            "appointment"
-        )[:200],
+        unplaced=_with_reasons(
+            PlanRow.objects.filter(plan=plan, decision="unplaced").select_related("appointment")[
+                :200
+            ]
+        ),
         can_approve=request.user.has_perm(APPROVE_PLAN),
     )
 

@@ -7,7 +7,7 @@ the unit's reflex card.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -95,17 +95,26 @@ def _phone(c: Contact) -> Phone:
     return Phone(name=name, number=c.phone, role=role, site=c.site.code if c.site else "")
 
 
-def directory(site_ids: Collection[str]) -> tuple[dict[str, list[Phone]], list[Phone]]:
-    """The internal numbers of each site, and the crisis cell's contacts."""
-    by_site: dict[str, list[Phone]] = defaultdict(list)
+def directory(
+    site_ids: Collection[str],
+) -> tuple[dict[str, list[tuple[str, Phone]]], list[Phone]]:
+    """The internal numbers of each site (with the care service each belongs to, or ""),
+    and the crisis cell's contacts."""
+    by_site: dict[str, list[tuple[str, Phone]]] = defaultdict(list)
     cell: list[Phone] = []
     qs = Contact.objects.filter(Q(kind="crisis_cell") | Q(site__code__in=list(site_ids)))
     for c in qs.select_related("site", "service").order_by("position", "name"):
         if c.kind == "crisis_cell":
             cell.append(_phone(c))
         elif c.kind == "internal" and c.site is not None:
-            by_site[c.site.code].append(_phone(c))
+            by_site[c.site.code].append((c.service.code if c.service else "", _phone(c)))
     return by_site, cell
+
+
+def _own_first(phones: Iterable[tuple[str, Phone]], unit: str) -> tuple[Phone, ...]:
+    """The unit's own numbers first, then the rest of the site's, in directory order."""
+    phones = list(phones)
+    return tuple(p for s, p in phones if s == unit) + tuple(p for s, p in phones if s != unit)
 
 
 def cards() -> dict[str, str]:
@@ -152,7 +161,7 @@ def kits(
                 patients=tuple(present.get(s.id, ())),
                 schedule=tuple(planned.get(s.id, ())),
                 days=days,
-                directory=tuple(phones.get(s.site, ())),
+                directory=_own_first(phones.get(s.site, ()), s.id),
                 crisis_contacts=tuple(cell),
                 reflex_card=edited.get(reflex_cards.card_kind(s.kind))
                 or reflex_cards.default_card(s.kind, lang),
