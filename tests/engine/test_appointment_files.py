@@ -14,9 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from crisiscell.engine import demo_appointments, demo_map
@@ -39,22 +38,13 @@ from crisiscell.engine.appointment_files import (
 from crisiscell.engine.appointments import Appointment, AppointmentsInvalid
 from crisiscell.engine.groupmap import parse_map
 
+from . import files_helpers as helpers
+
 GM = parse_map(demo_map.generate())
 BRUSSELS = ZoneInfo("Europe/Brussels")
 HERE = Path(__file__).resolve().parent
 BUNDLE = HERE / "data" / "appointments_bundle.json"
-#: The shared data directory sits next to the repository.
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-SYNTHEA = SHARED_DATA / "synthea-fhir-r4-10pt"
-needs_synthea = pytest.mark.skipif(
-    not (SYNTHEA / "Encounter.000.ndjson").is_file(),
-    reason="the shared data directory (../shared/data/synthea-fhir-r4-10pt) is not here",
-)
-FUZZ = settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+SYNTHEA = helpers.SYNTHEA
 
 #: The columns of FORMATS.md §2, in its order (language, optional, comes after).
 HEADER = ",".join(COLUMNS[:13])
@@ -379,13 +369,8 @@ def test_csv_text_is_the_format_of_the_docs():
 
 
 def workbook(tmp_path: Path, rows: list[list], title: str = "Feuil1") -> Path:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = title
-    for row in rows:
-        ws.append(row)
     path = tmp_path / "rdv.xlsx"
-    wb.save(path)
+    path.write_bytes(helpers.xlsx_bytes(rows, title))
     return path
 
 
@@ -653,11 +638,10 @@ LONG_AGO = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 def synthea_lines(name: str) -> list[dict]:
-    text = (SYNTHEA / f"{name}.000.ndjson").read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return helpers.ndjson_lines(SYNTHEA / f"{name}.000.ndjson")
 
 
-@needs_synthea
+@helpers.needs_synthea
 def test_synthea_encounters_fail_clearly_without_a_mapping():
     # every encounter is finished and in the past: nothing to reprogram, and it says so
     errors = errors_of(read_appointments, SYNTHEA, GM, since=datetime(2024, 1, 1, tzinfo=UTC))
@@ -677,7 +661,7 @@ def test_synthea_encounters_fail_clearly_without_a_mapping():
     assert all(e.startswith("Encounter.000.ndjson line ") for e in errors)
 
 
-@needs_synthea
+@helpers.needs_synthea
 def test_synthea_encounters_import_with_a_mapping():
     encounters = synthea_lines("Encounter")
     patients = {p["id"]: p for p in synthea_lines("Patient")}
@@ -706,7 +690,7 @@ def test_synthea_encounters_import_with_a_mapping():
         assert a.patient_name.split()[-1] == patient["name"][0]["family"]
 
 
-@needs_synthea
+@helpers.needs_synthea
 def test_one_synthea_file_alone_and_a_default_service():
     data = (SYNTHEA / "Encounter.000.ndjson").read_bytes()
     appointments = parse_ndjson(
@@ -736,19 +720,8 @@ def test_ndjson_errors_name_file_and_line():
 # Fuzz: nothing but AppointmentsInvalid, whatever the input
 # ---------------------------------------------------------------------------
 
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats()
-    | st.text(max_size=30)
-    | st.sampled_from(
-        ["2022-05-23T08:30:00+02:00", "0001-01-01T00:00:00+14:00", "Patient/P-1", "booked", "AMB"]
-    ),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
-    ),
-    max_leaves=25,
+JSON = helpers.json_values(
+    "2022-05-23T08:30:00+02:00", "0001-01-01T00:00:00+14:00", "Patient/P-1", "booked", "AMB"
 )
 APPOINTMENT_KEYS = st.sampled_from(
     [
@@ -769,68 +742,39 @@ ENCOUNTER_KEYS = st.sampled_from(
 
 
 def only_invalid(call, *args, **kwargs) -> None:
-    try:
-        result = call(*args, **kwargs)
-    except AppointmentsInvalid as exc:
-        assert exc.errors and all(isinstance(str(e), str) for e in exc.errors)
-    else:
-        assert all(isinstance(a, Appointment) for a in result)
+    helpers.only_refused(AppointmentsInvalid, Appointment, call, *args, **kwargs)
 
 
-@FUZZ
+@helpers.FUZZ
 @given(text=st.text(max_size=400))
 def test_arbitrary_text_as_csv(text):
     only_invalid(parse_csv_text, text, GM)
 
 
-@FUZZ
-@given(
-    rows=st.lists(
-        st.lists(
-            st.sampled_from(
-                [
-                    "",
-                    "A-1",
-                    "ARL-RAD",
-                    "2022-05-23 08:30",
-                    "-1",
-                    "3",
-                    "x;y",
-                    '"',
-                    "A-2",
-                    "surgery",
-                    "nl",
-                ]
-            ),
-            min_size=1,
-            max_size=16,
-        ),
-        max_size=5,
-    ),
-    delimiter=st.sampled_from([",", ";"]),
-)
+CELLS = ["", "A-1", "ARL-RAD", "2022-05-23 08:30", "-1", "3", "x;y", '"', "A-2", "surgery", "nl"]
+
+
+@helpers.FUZZ
+@given(rows=helpers.cell_rows(CELLS, 16), delimiter=helpers.DELIMITERS)
 def test_arbitrary_cells_under_a_good_header(rows, delimiter):
     text = "\n".join([HEADER.replace(",", delimiter + " ")] + [delimiter.join(r) for r in rows])
     only_invalid(parse_csv_text, text, GM)
 
 
-@FUZZ
+@helpers.FUZZ
 @given(data=st.binary(max_size=300), suffix=st.sampled_from([".csv", ".xlsx", ".json", ".ndjson"]))
 def test_arbitrary_bytes(data, suffix):
     only_invalid(parse_bytes, data, "file" + suffix, GM)
 
 
-@FUZZ
+@helpers.FUZZ
 @given(doc=JSON)
 def test_arbitrary_json_as_a_bundle(doc):
-    only_invalid(parse_fhir, doc, GM, since=SINCE)
-    only_invalid(parse_fhir, {"resourceType": "Bundle", "entry": doc}, GM, since=SINCE)
-    only_invalid(
-        parse_fhir, {"resourceType": "Bundle", "entry": [{"resource": doc}]}, GM, since=SINCE
-    )
+    for shape in helpers.fhir_shapes(doc):
+        only_invalid(parse_fhir, shape, GM, since=SINCE)
 
 
-@FUZZ
+@helpers.FUZZ
 @given(changes=st.dictionaries(APPOINTMENT_KEYS, JSON, max_size=3), which=st.integers(4, 6))
 def test_arbitrary_values_in_a_good_bundle(changes, which):
     doc = bundle()
@@ -838,7 +782,7 @@ def test_arbitrary_values_in_a_good_bundle(changes, which):
     only_invalid(parse_fhir, doc, GM)
 
 
-@FUZZ
+@helpers.FUZZ
 @given(changes=st.dictionaries(ENCOUNTER_KEYS, JSON, max_size=3))
 def test_arbitrary_values_in_an_encounter(changes):
     only_invalid(parse_fhir, [encounter(**changes)], GM, since=SINCE)

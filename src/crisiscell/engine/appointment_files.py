@@ -68,24 +68,27 @@ FHIR R4 (a Bundle, a single resource, or NDJSON: one resource a line, from a bul
       why each was left out, not a silent empty import.
 
 `write_csv` / `write_xlsx` write the table format; reading it back gives equal
-appointments. No Django here.
+appointments. The reading of CSV, XLSX and FHIR shared with the census importer is in
+`crisiscell.engine.table_files` and `crisiscell.engine.fhir_files`. No Django here.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import zoneinfo
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from . import fhir_files as fhir
+from . import table_files as tables
 from .appointments import (
     KINDS,
     LANGUAGES,
@@ -94,8 +97,10 @@ from .appointments import (
     AppointmentError,
     AppointmentsInvalid,
 )
+from .fhir_files import ENCOUNTER_STATUSES, Index, Resource, Target, codes, human_name, record_id
+from .file_errors import FileInvalid, Place, short
 from .groupmap import GroupMap, Service
-from .mapfiles import _text, _why
+from .table_files import Table, blank, cell_text, localize, parse_start
 
 #: Columns of the table formats, in the order the writers write them.
 COLUMNS = (
@@ -160,17 +165,6 @@ APPOINTMENT_STATUSES = (
 )
 APPOINTMENT_SKIPPED = frozenset({"fulfilled", "cancelled", "noshow", "entered-in-error"})
 APPOINTMENT_UNSCHEDULED = frozenset({"proposed", "pending", "waitlist"})
-ENCOUNTER_STATUSES = (
-    "planned",
-    "arrived",
-    "triaged",
-    "in-progress",
-    "onleave",
-    "finished",
-    "cancelled",
-    "entered-in-error",
-    "unknown",
-)
 ENCOUNTER_OPEN = frozenset({"planned", "arrived", "triaged", "in-progress", "onleave"})
 ENCOUNTER_VOID = frozenset({"cancelled", "entered-in-error"})
 #: Encounter classes (v3 ActCode) that are not appointments at a care service.
@@ -238,7 +232,8 @@ def parse_bytes(data: bytes, name: str, gm: GroupMap, **options: Any) -> list[Ap
     if suffix == ".xlsx":
         return parse_xlsx(data, gm, service_map=options.get("service_map"))
     if suffix == ".json":
-        doc = _load_json(data, "")
+        with _refused():
+            doc = fhir.load_json(data, "")
         return parse_fhir(doc, gm, **options)
     if suffix == ".ndjson":
         return parse_ndjson({name: data}, gm, **options)
@@ -262,30 +257,18 @@ def _read_bytes(path: Path) -> bytes:
         ) from None
 
 
-# ---------------------------------------------------------------------------
-# Errors, placed
-# ---------------------------------------------------------------------------
+@contextmanager
+def _refused() -> Iterator[None]:
+    """A file refused by the shared readers (`FileInvalid`), as AppointmentsInvalid."""
+    try:
+        yield
+    except FileInvalid as exc:
+        raise _invalid(exc.errors) from None
 
 
-@dataclass(frozen=True)
-class _Place:
-    """Where a record is: ``line 4`` (the field goes before the message) or a JSON path
-    such as ``entry[3].resource`` (the field extends the path)."""
-
-    where: str
-    nested: bool = False
-
-    def error(self, field: str, message: str) -> AppointmentError:
-        if not field:
-            return AppointmentError(self.where, message)
-        if self.nested:
-            return AppointmentError(f"{self.where}.{field}" if self.where else field, message)
-        return AppointmentError(self.where, f"{field}: {message}")
-
-
-def _short(value: object, limit: int = 60) -> str:
-    text = str(value)
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+def _invalid(errors: Iterable[Any]) -> AppointmentsInvalid:
+    """The errors of the shared readers (and of this module) as appointment errors."""
+    return AppointmentsInvalid([AppointmentError(e.where, e.message) for e in errors])
 
 
 # ---------------------------------------------------------------------------
@@ -309,81 +292,13 @@ def _context(gm: GroupMap, service_map: Mapping[str, str] | None) -> _Context:
     services = {s.id: s for s in gm.services}
     mapping = dict(service_map or {})
     bad = [
-        AppointmentError("service_map", f"{_short(k)} → {_short(v)}: unknown service")
+        AppointmentError("service_map", f"{short(k)} → {short(v)}: unknown service")
         for k, v in mapping.items()
         if not isinstance(v, str) or v not in services
     ]
     if bad:
         raise AppointmentsInvalid(bad)
     return _Context(gm, tz, services, mapping)
-
-
-_HAS_TIME = re.compile(r"\s*\d{4}-?\d{2}-?\d{2}[T ]\d{2}")
-_ZONE_SUFFIX = re.compile(r"^(.*)\[([^\[\]]*)\]\s*$", re.DOTALL)
-
-
-def parse_start(text: str, tz: tzinfo) -> datetime:
-    """An ISO 8601 date and time as an aware UTC datetime; zone-less: a wall-clock time of
-    `tz`. Raises ValueError with the reason (see the module docstring)."""
-    raw = text.strip()
-    zone: tzinfo | None = None
-    m = _ZONE_SUFFIX.match(raw)
-    if m:
-        raw, name = m.group(1).strip(), m.group(2).strip()
-        try:
-            zone = zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {_short(name)}") from None
-    if not _HAS_TIME.match(raw):
-        raise ValueError(
-            f"{_short(text)} is not a date and time (expected ISO 8601, e.g. "
-            "2022-05-23T08:30:00+02:00)"
-        )
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValueError(
-            f"malformed date and time {_short(text)} (expected ISO 8601, e.g. "
-            "2022-05-23T08:30:00+02:00)"
-        ) from None
-    try:
-        if value.tzinfo is not None:
-            if zone is not None:
-                expected = value.replace(tzinfo=None).replace(tzinfo=zone).utcoffset()
-                if expected != value.utcoffset():
-                    raise ValueError(
-                        f"{_short(text)}: the offset disagrees with the zone "
-                        f"({_offset(value.utcoffset())} given, {_offset(expected)} in {zone})"
-                    )
-            return value.astimezone(UTC)
-        return _localize(value, zone or tz).astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"{_short(text)} is out of range") from None
-
-
-def _offset(delta: timedelta | None) -> str:
-    if delta is None:
-        return "?"
-    minutes = int(delta.total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def _localize(naive: datetime, tz: tzinfo) -> datetime:
-    """`naive` as a wall-clock time of `tz`; an error for a time skipped or shown twice."""
-    first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
-    if first.utcoffset() == second.utcoffset():
-        return first
-    back = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
-    stamp = naive.isoformat(sep=" ", timespec="minutes")
-    if back != naive:
-        raise ValueError(
-            f"{stamp} does not exist in {tz} (the clocks go forward then): give the offset"
-        )
-    raise ValueError(
-        f"{stamp} happens twice in {tz} (the clocks go back then): give the offset, "
-        f"{_offset(first.utcoffset())} or {_offset(second.utcoffset())}"
-    )
 
 
 _INTEGER = re.compile(r"[+-]?\d{1,12}")
@@ -421,22 +336,20 @@ def _kind_of(service: Service) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _check_links(
-    links: list[tuple[str, str, _Place]], id_field: str, errors: list[AppointmentError]
-) -> None:
+def _check_links(links: list[tuple[str, str, Place]], id_field: str, errors: list[Any]) -> None:
     """Duplicate ids, unknown `depends_on` and loops, over (id, depends_on, place) of every
     record that has an id, valid or not (a row with a bad date still has its id)."""
-    first: dict[str, _Place] = {}
+    first: dict[str, Place] = {}
     for rid, _, place in links:
         if rid in first:
-            errors.append(place.error(id_field, f"{_short(rid)} is already at {first[rid].where}"))
+            errors.append(place.error(id_field, f"{short(rid)} is already at {first[rid].where}"))
         else:
             first[rid] = place
     after = {rid: dep for rid, dep, _ in links}
     for _, dep, place in links:
         if dep and dep not in after:
             errors.append(
-                place.error("depends_on", f"{_short(dep)} is not an appointment of the file")
+                place.error("depends_on", f"{short(dep)} is not an appointment of the file")
             )
     # Each appointment depends on one other at most: a loop is found by walking forward.
     state: dict[str, int] = {}  # 1: on the current walk, 2: done
@@ -455,7 +368,7 @@ def _check_links(
             head = min(range(len(loop)), key=lambda i: order[loop[i]])
             loop = loop[head:] + loop[:head]  # told from its first appointment in the file
             if len(loop) == 1:
-                message = f"{_short(current)} depends on itself"
+                message = f"{short(current)} depends on itself"
             else:
                 message = "a loop: " + " → ".join([*loop, loop[0]])
             errors.append(first[loop[0]].error("depends_on", message))
@@ -468,30 +381,12 @@ def _check_links(
 # ---------------------------------------------------------------------------
 
 
-_UNDECODABLE = re.compile("[\udc80-\udcff]")
-
-
 def parse_csv_bytes(
     data: bytes, gm: GroupMap, *, service_map: Mapping[str, str] | None = None
 ) -> list[Appointment]:
     """The appointments of a CSV file's bytes (UTF-8, with or without a byte-order mark)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    # Undecodable bytes are kept as lone surrogates, to report them by line.
-    text = data.decode("utf-8", errors="surrogateescape")
-    if _UNDECODABLE.search(text):
-        errors = []
-        for number, line in enumerate(text.split("\n"), start=1):
-            bad = _UNDECODABLE.search(line)
-            if bad:
-                byte = ord(bad.group(0)) - 0xDC00
-                errors.append(
-                    AppointmentError(
-                        f"line {number}",
-                        f"not UTF-8 text (byte 0x{byte:02x}): save the file as CSV UTF-8",
-                    )
-                )
-        raise AppointmentsInvalid(errors)
+    with _refused():
+        text = tables.decode_csv(data)
     return parse_csv_text(text, gm, service_map=service_map)
 
 
@@ -500,189 +395,53 @@ def parse_csv_text(
 ) -> list[Appointment]:
     """The appointments of a CSV text, separated by ``,`` or ``;`` (whichever the header
     uses more). Raises AppointmentsInvalid with every problem, by line."""
-    text = text.removeprefix("\ufeff")
-    errors: list[AppointmentError] = []
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise AppointmentsInvalid([AppointmentError(f"line {line}", "a NUL character")])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[tuple[int, list[str]]] = []
-    start = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(AppointmentError(f"line {start}", f"malformed CSV ({exc})"))
-            if reader.line_num < start:  # nothing consumed: do not spin
-                break
-            start = reader.line_num + 1
-            continue
-        rows.append((start, cells))
-        start = reader.line_num + 1
-    if errors:
-        raise AppointmentsInvalid(errors)
-    return _parse_table(rows, gm, service_map, lambda n: _Place(f"line {n}"), exact_width=True)
+    with _refused():
+        table = tables.csv_table(text.removeprefix("\ufeff"))
+    return _parse_table(table, gm, service_map)
 
 
 def parse_xlsx(
     source: bytes | Path, gm: GroupMap, *, service_map: Mapping[str, str] | None = None
 ) -> list[Appointment]:
     """The appointments of an XLSX workbook: its ``appointments`` sheet, else its first."""
-    import zipfile
-
-    import openpyxl
-
-    stream = io.BytesIO(source) if isinstance(source, bytes) else Path(source).open("rb")
-    try:
-        if not zipfile.is_zipfile(stream):
-            raise AppointmentsInvalid([AppointmentError("", "not an XLSX workbook")])
-        stream.seek(0)
-        try:
-            wb = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-        except Exception as exc:  # a damaged workbook may fail in many ways inside openpyxl
-            raise AppointmentsInvalid(
-                [AppointmentError("", f"not a readable XLSX workbook ({_why(exc)})")]
-            ) from None
-        try:
-            if not wb.sheetnames:
-                raise AppointmentsInvalid([AppointmentError("", "the workbook has no sheet")])
-            title = next((t for t in wb.sheetnames if t.strip().lower() == SHEET), None)
-            title = title or wb.sheetnames[0]
-            try:
-                ws = wb[title]
-                if hasattr(ws, "reset_dimensions"):
-                    ws.reset_dimensions()  # some writers record a wrong size: read every cell
-                rows = [
-                    (n, [_cell_value(c) for c in cells])
-                    for n, cells in enumerate(ws.iter_rows(min_row=1), start=1)
-                ]
-            except Exception as exc:  # as above: a damaged sheet
-                raise AppointmentsInvalid(
-                    [AppointmentError(f"sheet {title}", f"unreadable sheet ({_why(exc)})")]
-                ) from None
-        finally:
-            wb.close()
-    finally:
-        stream.close()
-    return _parse_table(rows, gm, service_map, lambda n: _Place(f"sheet {title}, row {n}"))
-
-
-_QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]')
-
-
-def _cell_value(cell: Any) -> Any:
-    """A cell's value; a date-time cell shown as a date alone is a date (no time given)."""
-    value = getattr(cell, "value", None)
-    if isinstance(value, datetime):
-        shown = _QUOTED.sub("", str(getattr(cell, "number_format", "") or "")).lower()
-        if shown and "general" not in shown and not re.search(r"[hs]", shown):
-            return value.date()
-    return value
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    with _refused():
+        table = tables.xlsx_table(source, SHEET)
+    return _parse_table(table, gm, service_map)
 
 
 def _parse_table(
-    rows: list[tuple[int, list[Any]]],
-    gm: GroupMap,
-    service_map: Mapping[str, str] | None,
-    place_of: Callable[[int], _Place],
-    exact_width: bool = False,
+    table: Table, gm: GroupMap, service_map: Mapping[str, str] | None
 ) -> list[Appointment]:
-    """`exact_width`: every row has as many values as the header (CSV); else a row may
-    stop short (a spreadsheet leaves trailing empty cells out)."""
     ctx = _context(gm, service_map)
-    errors: list[AppointmentError] = []
-    filled = [(n, cells) for n, cells in rows if not all(_blank(c) for c in cells)]
-    if not filled:
-        raise AppointmentsInvalid(
-            [
-                AppointmentError(
-                    "",
-                    f"the file is empty: its first line names the columns ({', '.join(COLUMNS)})",
-                )
-            ]
-        )
-    header_at, header = filled[0]
-    columns = _header(header, place_of(header_at), errors)
-    if errors:
-        raise AppointmentsInvalid(errors)
+    errors: list[Any] = []
+    with _refused():
+        records = tables.table_records(table, COLUMNS, REQUIRED_COLUMNS, errors)
     items: list[Appointment] = []
-    links: list[tuple[str, str, _Place]] = []
-    for number, cells in filled[1:]:
-        place = place_of(number)
-        extra = [c for c in cells[len(columns) :] if not _blank(c)]
-        if extra or (exact_width and len(cells) != len(columns)):
-            errors.append(place.error("", f"{len(cells)} value(s) for {len(columns)} column(s)"))
-            continue
-        values = {column: cell for column, cell in zip(columns, cells, strict=False) if column}
+    links: list[tuple[str, str, Place]] = []
+    for place, values in records:
         appt = _row(values, place, ctx, errors)
         if appt is not None:
             items.append(appt)
-        rid = _cell_text(values.get("appointment_id"))
+        rid = cell_text(values.get("appointment_id"))
         if rid:
-            links.append((rid, _cell_text(values.get("depends_on")), place))
+            links.append((rid, cell_text(values.get("depends_on")), place))
     _check_links(links, "appointment_id", errors)
     if errors:
-        raise AppointmentsInvalid(sorted(errors, key=_line_of))
+        raise _invalid(sorted(errors, key=tables.line_of))
     return items
 
 
-def _line_of(error: AppointmentError) -> int:
-    m = re.search(r"(\d+)$", error.where)
-    return int(m.group(1)) if m else 0
-
-
-def _header(cells: list[Any], place: _Place, errors: list[AppointmentError]) -> list[str]:
-    columns: list[str] = []
-    unknown: list[str] = []
-    for position, cell in enumerate(cells, start=1):
-        name = "" if _blank(cell) else re.sub(r"[\s-]+", "_", _text(cell).strip().lower())
-        if name and name not in COLUMNS:
-            unknown.append(_short(_text(cell).strip()))
-        elif name and name in columns:
-            errors.append(place.error("", f"column {name!r} appears twice (column {position})"))
-        columns.append(name)
-    if unknown:
-        errors.append(
-            place.error(
-                "",
-                f"unknown column(s) {', '.join(unknown)} (expected: {', '.join(COLUMNS)})",
-            )
-        )
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        errors.append(
-            place.error(
-                "", f"missing column(s) {', '.join(missing)} (the first line names the columns)"
-            )
-        )
-    return columns
-
-
-def _cell_text(value: Any) -> str:
-    return "" if value is None else _text(value).strip()
-
-
 def _row(
-    values: Mapping[str, Any], place: _Place, ctx: _Context, errors: list[AppointmentError]
+    values: Mapping[str, Any], place: Place, ctx: _Context, errors: list[Any]
 ) -> Appointment | None:
     before = len(errors)
 
     def bad(column: str, message: str) -> None:
         errors.append(place.error(column, message))
 
-    text = {
-        c: _cell_text(values.get(c)) for c in COLUMNS if not isinstance(values.get(c), datetime)
-    }
+    text = {c: cell_text(values.get(c)) for c in COLUMNS if not isinstance(values.get(c), datetime)}
     for column in REQUIRED_COLUMNS:
-        if _blank(values.get(column)):
+        if blank(values.get(column)):
             bad(column, "missing")
 
     service: Service | None = None
@@ -691,7 +450,7 @@ def _row(
         sid = ctx.service_map.get(code, code)
         service = ctx.services.get(sid)
         if service is None:
-            bad("service", f"unknown service {_short(code)} (not a care service of the map)")
+            bad("service", f"unknown service {short(code)} (not a care service of the map)")
 
     start: datetime | None = None
     raw_start = values.get("start")
@@ -700,7 +459,7 @@ def _row(
             start = (
                 raw_start.astimezone(UTC)
                 if raw_start.tzinfo
-                else _localize(raw_start, ctx.tz).astimezone(UTC)
+                else localize(raw_start, ctx.tz).astimezone(UTC)
             )
         except (ValueError, OverflowError) as exc:
             bad("start", str(exc))
@@ -720,7 +479,7 @@ def _row(
 
     kind = re.sub(r"[\s-]+", "_", text.get("kind", "").lower())
     if kind and kind not in KINDS:
-        bad("kind", f"unknown kind {_short(text['kind'])} (expected: {', '.join(KINDS)})")
+        bad("kind", f"unknown kind {short(text['kind'])} (expected: {', '.join(KINDS)})")
 
     language = DEFAULT_LANGUAGE
     if text.get("language"):
@@ -728,14 +487,14 @@ def _row(
         if found is None:
             bad(
                 "language",
-                f"unknown language {_short(text['language'])} (expected: {', '.join(LANGUAGES)})",
+                f"unknown language {short(text['language'])} (expected: {', '.join(LANGUAGES)})",
             )
         else:
             language = found
 
     email = text.get("email", "")
     if email and not _EMAIL.fullmatch(email):
-        bad("email", f"{_short(email)} is not an e-mail address")
+        bad("email", f"{short(email)} is not an e-mail address")
 
     if len(errors) > before or service is None or start is None:
         return None
@@ -767,11 +526,11 @@ def _bounded(
     bad: Callable[[str, str], None],
 ) -> int | None:
     raw = values.get(column)
-    if _blank(raw):
+    if blank(raw):
         return None
     number = _integer(raw)
     if number is None or not low <= number <= high:
-        bad(column, f"{_short(_cell_text(raw))} is not {what} from {low} to {high}")
+        bad(column, f"{short(cell_text(raw))} is not {what} from {low} to {high}")
         return None
     return number
 
@@ -781,63 +540,14 @@ def _bounded(
 # ---------------------------------------------------------------------------
 
 
-@dataclass
-class _Resource:
-    raw: dict
-    place: _Place
-    type: str
-    full_url: str = ""
-    model: Any = None  # the validated fhir.resources model, for the types used
-
-
-def _load_json(data: bytes | str, where: str) -> Any:
-    try:
-        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    except UnicodeDecodeError as exc:
-        raise AppointmentsInvalid(
-            [AppointmentError(where, f"not UTF-8 text ({exc.reason})")]
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        at = f"{where} line {exc.lineno}" if where else f"line {exc.lineno}"
-        raise AppointmentsInvalid(
-            [AppointmentError(at, f"malformed JSON: {exc.msg} (column {exc.colno})")]
-        ) from None
-    except RecursionError:
-        raise AppointmentsInvalid([AppointmentError(where, "JSON nested too deeply")]) from None
-
-
 def parse_ndjson(
     files: Mapping[str, bytes | str], gm: GroupMap, **options: Any
 ) -> list[Appointment]:
     """The appointments of NDJSON files (name → content), one FHIR resource a line, as a
     bulk export writes them; references resolve across the files. Errors name the file
     and line: ``Encounter.000.ndjson line 7: period.start: …``."""
-    errors: list[AppointmentError] = []
-    resources: list[_Resource] = []
-    for name, data in files.items():
-        try:
-            text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1 if isinstance(data, bytes) else 1
-            errors.append(AppointmentError(f"{name} line {line}", f"not UTF-8 text ({exc.reason})"))
-            continue
-        for number, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            place = _Place(f"{name} line {number}")
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                errors.append(place.error("", f"malformed JSON: {exc.msg} (column {exc.colno})"))
-                continue
-            except RecursionError:
-                errors.append(place.error("", "JSON nested too deeply"))
-                continue
-            res = _resource(raw, place, errors)
-            if res is not None:
-                resources.append(res)
+    errors: list[Any] = []
+    resources = fhir.ndjson_resources(files, FHIR_USED, errors)
     return _parse_resources(resources, gm, errors, **options)
 
 
@@ -860,35 +570,8 @@ def parse_fhir(
     - `since`: Encounters starting at or after it are taken whatever their status (but
       cancelled); default: now. Appointments are taken whatever their date.
     """
-    errors: list[AppointmentError] = []
-    resources: list[_Resource] = []
-    if isinstance(source, list):
-        for i, raw in enumerate(source):
-            res = _resource(raw, _Place(f"[{i}]", nested=True), errors)
-            if res is not None:
-                resources.append(res)
-    elif isinstance(source, dict) and source.get("resourceType") == "Bundle":
-        entries = source.get("entry", [])
-        if not isinstance(entries, list):
-            errors.append(AppointmentError("entry", "expected a list of entries"))
-            entries = []
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
-                errors.append(AppointmentError(f"entry[{i}]", "an entry with no resource"))
-                continue
-            full_url = entry.get("fullUrl")
-            res = _resource(entry["resource"], _Place(f"entry[{i}].resource", nested=True), errors)
-            if res is not None:
-                res.full_url = full_url if isinstance(full_url, str) else ""
-                resources.append(res)
-    elif isinstance(source, dict):
-        res = _resource(source, _Place("", nested=True), errors)
-        if res is not None:
-            resources.append(res)
-    else:
-        errors.append(
-            AppointmentError("", "not a FHIR document: expected a Bundle or a resource (object)")
-        )
+    errors: list[Any] = []
+    resources = fhir.document_resources(source, FHIR_USED, errors)
     return _parse_resources(
         resources,
         gm,
@@ -900,153 +583,35 @@ def parse_fhir(
     )
 
 
-_RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
-
-
-def _model_class(type_name: str) -> Any:
-    from fhir.resources.R4B import get_fhir_model_class
-
-    try:
-        return get_fhir_model_class(type_name)
-    except (ValueError, KeyError, ImportError, AttributeError):
-        return None
-
-
-def _resource(raw: Any, place: _Place, errors: list[AppointmentError]) -> _Resource | None:
-    if not isinstance(raw, dict):
-        errors.append(place.error("", "not a FHIR resource (expected an object)"))
-        return None
-    type_name = raw.get("resourceType")
-    if not isinstance(type_name, str) or not _RESOURCE_TYPE.fullmatch(type_name):
-        errors.append(place.error("resourceType", "missing or not a resource type"))
-        return None
-    cls = _model_class(type_name)
-    if cls is None:
-        errors.append(place.error("resourceType", f"unknown resource type {_short(type_name)}"))
-        return None
-    res = _Resource(raw, place, type_name)
-    if type_name not in FHIR_USED:
-        return res
-    import pydantic
-
-    try:
-        res.model = cls.model_validate(raw)
-    except pydantic.ValidationError as exc:
-        for e in exc.errors()[:50]:
-            path = _loc_path(e.get("loc", ()))
-            errors.append(place.error(path, _pydantic_message(e)))
-        return None
-    except RecursionError:
-        errors.append(place.error("", "nested too deeply"))
-        return None
-    except Exception as exc:  # a validator of the library may fail on odd input in many ways
-        errors.append(place.error("", f"invalid {type_name} ({_why(exc)})"))
-        return None
-    return res
-
-
-def _loc_path(loc: Iterable[Any]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
-
-
-def _pydantic_message(e: Mapping[str, Any]) -> str:
-    message = str(e.get("msg", "invalid"))
-    message = message.removeprefix("Value error, ")
-    if "input" in e and e.get("type") not in ("missing", "extra_forbidden"):
-        value = e["input"]
-        if isinstance(value, (str, int, float, bool)) or value is None:
-            message += f" (got {_short(value)})"
-    return message
-
-
-# --- references --------------------------------------------------------------------
-
-
-_LITERAL_REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]*)?$")
-_CONDITIONAL_REF = re.compile(r"^([A-Z][A-Za-z]+)\?(.*)$", re.DOTALL)
-
-
-@dataclass
-class _Target:
-    """What a reference names, as far as the document tells."""
-
-    type: str = ""
-    id: str = ""
-    resource: _Resource | None = None
-    identifiers: tuple[tuple[str, str], ...] = ()  # (system, value)
-    display: str = ""
-
-
-class _Index:
-    def __init__(self, resources: list[_Resource]):
-        self.by_ref: dict[tuple[str, str], _Resource] = {}
-        self.by_url: dict[str, _Resource] = {}
-        for res in resources:
-            rid = res.raw.get("id")
-            if isinstance(rid, str):
-                self.by_ref.setdefault((res.type, rid), res)
-            if res.full_url:
-                self.by_url.setdefault(res.full_url, res)
-
-    def resolve(self, ref: Any) -> _Target:
-        """The target of a Reference model (or None)."""
-        if ref is None:
-            return _Target()
-        target = _Target(type=ref.type or "", display=ref.display or "")
-        if ref.identifier is not None and ref.identifier.value:
-            target.identifiers = ((ref.identifier.system or "", ref.identifier.value),)
-        text = ref.reference or ""
-        res = self.by_url.get(text) if text else None
-        if res is None and text:
-            m = _LITERAL_REF.search(text)
-            if m:
-                target.type, target.id = m.group(1), m.group(2)
-                res = self.by_ref.get((target.type, target.id))
-            else:
-                c = _CONDITIONAL_REF.match(text)
-                if c:
-                    target.type = c.group(1)
-                    for part in c.group(2).split("&"):
-                        key, _, value = part.partition("=")
-                        if key == "identifier" and value:
-                            system, bar, val = value.rpartition("|")
-                            target.identifiers += ((system if bar else "", val),)
-        if res is not None:
-            target.resource = res
-            target.type = res.type
-            target.id = res.raw.get("id") if isinstance(res.raw.get("id"), str) else target.id
-            if res.model is not None:
-                ids = tuple(
-                    (i.system or "", i.value)
-                    for i in (getattr(res.model, "identifier", None) or [])
-                    if i.value
-                )
-                target.identifiers = ids + target.identifiers
-        return target
-
-
 # --- building appointments ------------------------------------------------------------
 
 
 @dataclass
 class _Fhir:
     ctx: _Context
-    index: _Index
+    index: Index
     default_service: Service | None
     default_urgency: int
     since: datetime
 
+    def service(
+        self,
+        res: Resource,
+        places: list[Target],
+        coded: list[tuple[str, list[tuple[str, str]]]],
+        errors: list[Any],
+    ) -> Service | None:
+        """The care service a record names (`match_service`), else the default one."""
+        ctx = self.ctx
+        return fhir.match_service(
+            res.place, places, coded, ctx.service_map, ctx.services, self.default_service, errors
+        )
+
 
 def _parse_resources(
-    resources: list[_Resource],
+    resources: list[Resource],
     gm: GroupMap,
-    errors: list[AppointmentError],
+    errors: list[Any],
     *,
     service_map: Mapping[str, str] | None = None,
     default_service: str | None = None,
@@ -1056,23 +621,23 @@ def _parse_resources(
     try:
         ctx = _context(gm, service_map)
     except AppointmentsInvalid as exc:
-        raise AppointmentsInvalid(errors + exc.errors) from None
+        raise _invalid(errors + exc.errors) from None
     default = None
     wrong: list[AppointmentError] = []  # the options themselves: nothing else makes sense then
     if default_service is not None:
         default = ctx.services.get(default_service)
         if default is None:
             wrong.append(
-                AppointmentError("default_service", f"unknown service {_short(default_service)}")
+                AppointmentError("default_service", f"unknown service {short(default_service)}")
             )
     if default_urgency not in URGENCIES:
         wrong.append(AppointmentError("default_urgency", "expected 1, 2, 3 or 4"))
     if wrong:
-        raise AppointmentsInvalid(errors + wrong)
+        raise _invalid(errors + wrong)
     if since is not None and since.tzinfo is None:
         raise TypeError("since must be an aware datetime")
-    run = _Fhir(ctx, _Index(resources), default, default_urgency, since or datetime.now(UTC))
-    items: list[tuple[Appointment, _Place]] = []
+    run = _Fhir(ctx, Index(resources), default, default_urgency, since or datetime.now(UTC))
+    items: list[tuple[Appointment, Place]] = []
     skipped: Counter[str] = Counter()
     for res in resources:
         if res.model is None or res.type not in ("Appointment", "Encounter"):
@@ -1091,11 +656,11 @@ def _parse_resources(
         reasons = "; ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
         errors.append(AppointmentError("", f"no appointment to import: {reasons}"))
     if errors:
-        raise AppointmentsInvalid(errors)
+        raise _invalid(errors)
     return [appt for appt, _ in items]
 
 
-def _aware_utc(value: Any, place: _Place, field: str, errors: list[AppointmentError]):
+def _aware_utc(value: Any, place: Place, field: str, errors: list[Any]):
     """A FHIR date-time (a model value) as UTC; an error for a date alone or none."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
@@ -1109,7 +674,7 @@ def _aware_utc(value: Any, place: _Place, field: str, errors: list[AppointmentEr
     if value is None:
         errors.append(place.error(field, "missing"))
     else:
-        errors.append(place.error(field, f"{_short(value)} is a date without a time"))
+        errors.append(place.error(field, f"{short(value)} is a date without a time"))
     return None
 
 
@@ -1119,9 +684,7 @@ def _minutes(delta: timedelta) -> int:
     return int(-(-seconds // 60)) if seconds > 0 else int(seconds // 60)
 
 
-def _duration_ok(
-    minutes: int | None, place: _Place, field: str, errors: list[AppointmentError]
-) -> int | None:
+def _duration_ok(minutes: int | None, place: Place, field: str, errors: list[Any]) -> int | None:
     if minutes is None:
         return None
     if not 1 <= minutes <= MAX_DURATION_MIN:
@@ -1134,55 +697,6 @@ def _duration_ok(
     return minutes
 
 
-def _codes(concepts: Iterable[Any] | None) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for concept in concepts or []:
-        for coding in getattr(concept, "coding", None) or []:
-            if coding.code:
-                out.append((coding.system or "", coding.code))
-    return out
-
-
-def _match_service(
-    run: _Fhir,
-    res: _Resource,
-    places: list[_Target],
-    coded: list[tuple[str, list[tuple[str, str]]]],
-    errors: list[AppointmentError],
-) -> Service | None:
-    tried: list[str] = []
-    candidates: list[tuple[str, str]] = []
-    for target in places:
-        for system, value in target.identifiers:
-            candidates.append((system, value))
-            tried.append(f"{target.type or 'location'} {_short(value)}")
-    for label, codes in coded:
-        for system, code in codes:
-            candidates.append((system, code))
-            tried.append(f"{label} {_short(code)}")
-    mapping, services = run.ctx.service_map, run.ctx.services
-    for system, value in candidates:
-        for key in (f"{system}|{value}" if system else None, value):
-            if key is None:
-                continue
-            if key in mapping:
-                return services[mapping[key]]
-            if key in services:
-                return services[key]
-    if run.default_service is not None:
-        return run.default_service
-    what = ", ".join(tried[:6]) + (f" and {len(tried) - 6} more" if len(tried) > 6 else "")
-    errors.append(
-        res.place.error(
-            "",
-            "no care service of the map matches "
-            + (f"({what})" if tried else "(no serviceType, specialty or location given)")
-            + ": name a service id of the map there, or map these codes to services",
-        )
-    )
-    return None
-
-
 @dataclass
 class _Patient:
     id: str = ""
@@ -1192,27 +706,14 @@ class _Patient:
     language: str = DEFAULT_LANGUAGE
 
 
-def _human_name(names: Iterable[Any] | None) -> str:
-    names = list(names or [])
-    names.sort(key=lambda n: {"official": 0, "usual": 1}.get(n.use or "", 2))
-    for n in names:
-        if n.text:
-            return n.text.strip()
-        parts = [*(n.given or []), n.family or ""]
-        text = " ".join(p.strip() for p in parts if p and p.strip())
-        if text:
-            return text
-    return ""
-
-
-def _patient(target: _Target) -> _Patient:
+def _patient(target: Target) -> _Patient:
     p = _Patient(id=target.id, name=target.display)
     if not p.id and target.identifiers:
         p.id = target.identifiers[0][1]
     model = target.resource.model if target.resource is not None else None
     if model is None or target.type != "Patient":
         return p
-    p.name = _human_name(model.name) or p.name
+    p.name = human_name(model.name) or p.name
     telecom = [t for t in (model.telecom or []) if t.value and t.use != "old"]
     telecom.sort(key=lambda t: t.rank or 10**6)
     phones = [t for t in telecom if t.system in ("phone", "sms")]
@@ -1225,35 +726,23 @@ def _patient(target: _Target) -> _Patient:
     comms = list(model.communication or [])
     comms.sort(key=lambda c: 0 if c.preferred else 1)
     for c in comms:
-        codes = [code for _, code in _codes([c.language])]
+        said = [code for _, code in codes([c.language])]
         if c.language is not None and c.language.text:
-            codes.append(c.language.text)
-        found = next((lang for code in codes if (lang := _language(code))), None)
+            said.append(c.language.text)
+        found = next((lang for code in said if (lang := _language(code))), None)
         if found:
             p.language = found
             break
     return p
 
 
-def _practitioner_name(target: _Target) -> str:
+def _practitioner_name(target: Target) -> str:
     model = target.resource.model if target.resource is not None else None
     if model is not None and target.type == "Practitioner":
-        name = _human_name(model.name)
+        name = human_name(model.name)
         if name:
             return name
     return target.display or target.id or (target.identifiers[0][1] if target.identifiers else "")
-
-
-def _record_id(res: _Resource) -> str:
-    model = res.model
-    if model.id:
-        return model.id
-    for ident in model.identifier or []:
-        if ident.value:
-            return ident.value
-    if res.full_url.startswith("urn:uuid:"):
-        return res.full_url[len("urn:uuid:") :]
-    return ""
 
 
 def _appointment(
@@ -1283,14 +772,14 @@ def _appointment(
     )
 
 
-def _from_appointment(res: _Resource, run: _Fhir, errors: list[AppointmentError]):
+def _from_appointment(res: Resource, run: _Fhir, errors: list[Any]):
     a, place = res.model, res.place
     status = a.status
     if status not in APPOINTMENT_STATUSES:
         errors.append(
             place.error(
                 "status",
-                f"unknown status {_short(status)} (expected: {', '.join(APPOINTMENT_STATUSES)})",
+                f"unknown status {short(status)} (expected: {', '.join(APPOINTMENT_STATUSES)})",
             )
         )
         return None
@@ -1299,7 +788,7 @@ def _from_appointment(res: _Resource, run: _Fhir, errors: list[AppointmentError]
     if a.start is None and status in APPOINTMENT_UNSCHEDULED:
         return f"Appointment(s) {status} with no start yet"
     before = len(errors)
-    rid = _record_id(res)
+    rid = record_id(res)
     if not rid:
         errors.append(place.error("id", "missing (no id, identifier or fullUrl)"))
     start = _aware_utc(a.start, place, "start", errors)
@@ -1319,9 +808,9 @@ def _from_appointment(res: _Resource, run: _Fhir, errors: list[AppointmentError]
         else:
             urgency = urgency_of_priority(a.priority, run.default_urgency)
 
-    patients: list[tuple[int, _Target]] = []
-    places: list[_Target] = []
-    practitioners: list[_Target] = []
+    patients: list[tuple[int, Target]] = []
+    places: list[Target] = []
+    practitioners: list[Target] = []
     for i, part in enumerate(a.participant or []):
         target = run.index.resolve(part.actor)
         if target.type == "Patient":
@@ -1334,14 +823,13 @@ def _from_appointment(res: _Resource, run: _Fhir, errors: list[AppointmentError]
         errors.append(place.error("participant", "no Patient participant"))
     elif len({t.id or t.identifiers for _, t in patients}) > 1:
         errors.append(place.error(f"participant[{patients[1][0]}]", "a second Patient participant"))
-    service = _match_service(
-        run,
+    service = run.service(
         res,
         places,
         [
-            ("serviceType", _codes(a.serviceType)),
-            ("specialty", _codes(a.specialty)),
-            ("appointmentType", _codes([a.appointmentType] if a.appointmentType else [])),
+            ("serviceType", codes(a.serviceType)),
+            ("specialty", codes(a.specialty)),
+            ("appointmentType", codes([a.appointmentType] if a.appointmentType else [])),
         ],
         errors,
     )
@@ -1355,14 +843,14 @@ def _from_appointment(res: _Resource, run: _Fhir, errors: list[AppointmentError]
     return _appointment(rid, patient, service, kind, start, duration, urgency, surgeon)
 
 
-def _from_encounter(res: _Resource, run: _Fhir, errors: list[AppointmentError]):
+def _from_encounter(res: Resource, run: _Fhir, errors: list[Any]):
     e, place = res.model, res.place
     status = e.status
     if status not in ENCOUNTER_STATUSES:
         errors.append(
             place.error(
                 "status",
-                f"unknown status {_short(status)} (expected: {', '.join(ENCOUNTER_STATUSES)})",
+                f"unknown status {short(status)} (expected: {', '.join(ENCOUNTER_STATUSES)})",
             )
         )
         return None
@@ -1382,7 +870,7 @@ def _from_encounter(res: _Resource, run: _Fhir, errors: list[AppointmentError]):
         except OverflowError:
             pass
     before = len(errors)
-    rid = _record_id(res)
+    rid = record_id(res)
     if not rid:
         errors.append(place.error("id", "missing (no id or identifier)"))
     start = _aware_utc(raw_start, place, "period.start", errors)
@@ -1398,7 +886,7 @@ def _from_encounter(res: _Resource, run: _Fhir, errors: list[AppointmentError]):
             if end is not None:
                 duration = _duration_ok(_minutes(end - start), place, "period.end", errors)
     urgency = run.default_urgency
-    for _, code in _codes([e.priority] if e.priority is not None else []):
+    for _, code in codes([e.priority] if e.priority is not None else []):
         if code.upper() in URGENCY_OF_ACT_PRIORITY:
             urgency = URGENCY_OF_ACT_PRIORITY[code.upper()]
             break
@@ -1411,13 +899,12 @@ def _from_encounter(res: _Resource, run: _Fhir, errors: list[AppointmentError]):
     if e.subject is not None and not patient.id:
         errors.append(place.error("subject", "a patient with no id"))
     places = [run.index.resolve(loc.location) for loc in (e.location or [])]
-    service = _match_service(
-        run,
+    service = run.service(
         res,
         places,
         [
-            ("serviceType", _codes([e.serviceType] if e.serviceType else [])),
-            ("type", _codes(e.type)),
+            ("serviceType", codes([e.serviceType] if e.serviceType else [])),
+            ("type", codes(e.type)),
         ],
         errors,
     )
@@ -1439,13 +926,13 @@ _MINUTES_PER_UNIT = {"s": Decimal(1) / 60, "min": Decimal(1), "h": Decimal(60), 
 _UNIT_ALIASES = {"minute": "min", "minutes": "min", "hour": "h", "hours": "h", "day": "d"}
 
 
-def _length_minutes(length: Any, place: _Place, errors: list[AppointmentError]) -> int | None:
+def _length_minutes(length: Any, place: Place, errors: list[Any]) -> int | None:
     """Encounter.length (a Duration: s, min, h or d) in whole minutes, rounded up."""
     unit = (length.code or length.unit or "min").strip().lower()
     factor = _MINUTES_PER_UNIT.get(_UNIT_ALIASES.get(unit, unit))
     if factor is None:
         errors.append(
-            place.error("length", f"unknown unit {_short(unit)} (expected s, min, h or d)")
+            place.error("length", f"unknown unit {short(unit)} (expected s, min, h or d)")
         )
         return None
     value = Decimal(length.value) * factor

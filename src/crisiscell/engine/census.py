@@ -41,39 +41,38 @@ Tables (CSV and XLSX)
     `bed`). Rows with no `bed` are not compared: a room may hold a mother and her newborn,
     or a file may not track beds.
 
-FHIR R4: see `crisiscell.engine.census_fhir`.
+FHIR R4: see `crisiscell.engine.census_fhir`. The reading of CSV, XLSX and FHIR shared
+with the appointment importer is in `crisiscell.engine.table_files` and
+`crisiscell.engine.fhir_files`.
 
 `demo_census.to_csv` writes the CSV; `read_census` reads it back equal. No Django here.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import zoneinfo
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import PurePosixPath
 from typing import Any
 
-from .appointment_files import (
-    _HAS_TIME,
-    _UNDECODABLE,
-    _ZONE_SUFFIX,
-    _blank,
-    _cell_text,
-    _cell_value,
-    _line_of,
-    _localize,
-    _Place,
-    _short,
-    parse_start,
-)
-from .appointments import AppointmentsInvalid
+from .file_errors import FileInvalid, Place, short
 from .kit_content import Inpatient
-from .mapfiles import _why
+from .table_files import (
+    NO_ZONE,
+    Table,
+    blank,
+    cell_text,
+    csv_table,
+    decode_csv,
+    line_of,
+    localize,
+    parse_start,
+    table_records,
+    xlsx_table,
+)
 
 #: Columns of the table formats, in the order the writer writes them.
 COLUMNS = (
@@ -117,7 +116,7 @@ class CensusInvalid(ValueError):
 
 
 def _invalid(errors: Iterable[Any]) -> CensusInvalid:
-    """The errors of the helpers shared with the appointment importer, as census errors."""
+    """The errors of the shared readers (and of this module) as census errors."""
     return CensusInvalid([CensusError(e.where, e.message) for e in errors])
 
 
@@ -139,7 +138,7 @@ def read_census(
     """The patients present of a census file's bytes (see the module docstring)."""
     known = frozenset(services)
     bad = [
-        CensusError("service_map", f"{_short(k)} → {_short(v)}: unknown service")
+        CensusError("service_map", f"{short(k)} → {short(v)}: unknown service")
         for k, v in (service_map or {}).items()
         if v not in known
     ]
@@ -147,7 +146,7 @@ def read_census(
         try:
             tz = zoneinfo.ZoneInfo(tz)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            bad.append(CensusError("tz", f"unknown time zone {_short(tz)}"))
+            bad.append(CensusError("tz", f"unknown time zone {short(tz)}"))
     if bad:
         raise CensusInvalid(bad)
     ctx = _Census(known, dict(service_map or {}), tz if isinstance(tz, tzinfo) else None)
@@ -155,13 +154,13 @@ def read_census(
     kind = _format(data, filename)
     try:
         if kind == "xlsx":
-            return _read_xlsx(data, ctx)
+            return _parse_table(xlsx_table(data), ctx)
         if kind == "csv":
-            return _read_csv(data, ctx)
+            return _parse_table(csv_table(decode_csv(data, nul_lines=True)), ctx)
         from .census_fhir import read_fhir
 
         return read_fhir(data, filename, kind, ctx)
-    except AppointmentsInvalid as exc:  # raised by the helpers shared with appointments
+    except FileInvalid as exc:  # raised by the shared readers
         raise _invalid(exc.errors) from None
 
 
@@ -183,160 +182,42 @@ def _format(data: bytes, filename: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _read_csv(data: bytes, ctx: _Census) -> list[Inpatient]:
-    # Undecodable bytes are kept as lone surrogates, to report them by line.
-    text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="surrogateescape")
-    if _UNDECODABLE.search(text) or "\x00" in text:
-        errors = []
-        for number, line in enumerate(text.split("\n"), start=1):
-            if bad := _UNDECODABLE.search(line):
-                byte = ord(bad.group(0)) - 0xDC00
-                message = f"not UTF-8 text (byte 0x{byte:02x}): save the file as CSV UTF-8"
-                errors.append(CensusError(f"line {number}", message))
-            elif "\x00" in line:
-                errors.append(CensusError(f"line {number}", "a NUL character"))
-        raise CensusInvalid(errors)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[tuple[int, list[Any]]] = []
-    errors: list[CensusError] = []
-    start = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(CensusError(f"line {start}", f"malformed CSV ({exc})"))
-            if reader.line_num < start:  # nothing consumed: do not spin
-                break
-            start = reader.line_num + 1
-            continue
-        rows.append((start, list(cells)))
-        start = reader.line_num + 1
-    if errors:
-        raise CensusInvalid(errors)
-    return _parse_table(rows, ctx, lambda n: _Place(f"line {n}"), exact_width=True)
-
-
-def _read_xlsx(data: bytes, ctx: _Census) -> list[Inpatient]:
-    import zipfile
-
-    import openpyxl
-
-    stream = io.BytesIO(data)
-    if not zipfile.is_zipfile(stream):
-        raise CensusInvalid([CensusError("", "not an XLSX workbook")])
-    stream.seek(0)
-    try:
-        wb = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-    except Exception as exc:  # a damaged workbook may fail in many ways inside openpyxl
-        raise CensusInvalid(
-            [CensusError("", f"not a readable XLSX workbook ({_why(exc)})")]
-        ) from None
-    try:
-        if not wb.sheetnames:
-            raise CensusInvalid([CensusError("", "the workbook has no sheet")])
-        title = wb.sheetnames[0]
-        try:
-            ws = wb[title]
-            if hasattr(ws, "reset_dimensions"):
-                ws.reset_dimensions()  # some writers record a wrong size: read every cell
-            rows = [
-                (n, [_cell_value(c) for c in cells])
-                for n, cells in enumerate(ws.iter_rows(min_row=1), start=1)
-            ]
-        except Exception as exc:  # as above: a damaged sheet
-            raise CensusInvalid(
-                [CensusError(f"sheet {title}", f"unreadable sheet ({_why(exc)})")]
-            ) from None
-    finally:
-        wb.close()
-    return _parse_table(rows, ctx, lambda n: _Place(f"sheet {title}, row {n}"))
-
-
-def _parse_table(
-    rows: list[tuple[int, list[Any]]],
-    ctx: _Census,
-    place_of: Callable[[int], _Place],
-    exact_width: bool = False,
-) -> list[Inpatient]:
-    """`exact_width`: every row has as many values as the header (CSV); else a row may
-    stop short (a spreadsheet leaves trailing empty cells out)."""
-    filled = [(n, cells) for n, cells in rows if not all(_blank(c) for c in cells)]
-    if not filled:
-        message = f"the file is empty: its first line names the columns ({', '.join(COLUMNS)})"
-        raise CensusInvalid([CensusError("", message)])
+def _parse_table(table: Table, ctx: _Census) -> list[Inpatient]:
     errors: list[Any] = []
-    header_at, header = filled[0]
-    columns = _header(header, place_of(header_at), errors)
-    if errors:
-        raise _invalid(errors)
     patients: list[Inpatient] = []
-    beds: list[tuple[str, str, str, str, _Place]] = []
-    for number, cells in filled[1:]:
-        place = place_of(number)
-        extra = [c for c in cells[len(columns) :] if not _blank(c)]
-        if extra or (exact_width and len(cells) != len(columns)):
-            errors.append(place.error("", f"{len(cells)} value(s) for {len(columns)} column(s)"))
-            continue
-        values = {column: cell for column, cell in zip(columns, cells, strict=False) if column}
+    beds: list[tuple[str, str, str, str, Place]] = []
+    for place, values in table_records(table, COLUMNS, REQUIRED_COLUMNS, errors):
         patient = _row(values, place, ctx, errors)
         if patient is not None:
             patients.append(patient)
-        if pid := _cell_text(values.get("patient_id")):
-            code = _cell_text(values.get("service"))
+        if pid := cell_text(values.get("patient_id")):
+            code = cell_text(values.get("service"))
             where = (
                 ctx.service_map.get(code, code),
-                *(_cell_text(values.get(c)) for c in ("room", "bed")),
+                *(cell_text(values.get(c)) for c in ("room", "bed")),
             )
             beds.append((pid, *where, place))
     check_beds(beds, errors)
     if errors:
-        raise _invalid(sorted(errors, key=_line_of))
+        raise _invalid(sorted(errors, key=line_of))
     return patients
 
 
-def _header(cells: list[Any], place: _Place, errors: list[Any]) -> list[str]:
-    columns: list[str] = []
-    unknown: list[str] = []
-    for position, cell in enumerate(cells, start=1):
-        name = "" if _blank(cell) else re.sub(r"[\s-]+", "_", _cell_text(cell).lower())
-        if name and name not in COLUMNS:
-            unknown.append(_short(_cell_text(cell)))
-        elif name and name in columns:
-            errors.append(place.error("", f"column {name!r} appears twice (column {position})"))
-        columns.append(name)
-    if unknown:
-        expected = ", ".join(COLUMNS)
-        errors.append(
-            place.error("", f"unknown column(s) {', '.join(unknown)} (expected: {expected})")
-        )
-    if missing := [c for c in REQUIRED_COLUMNS if c not in columns]:
-        errors.append(
-            place.error(
-                "", f"missing column(s) {', '.join(missing)} (the first line names the columns)"
-            )
-        )
-    return columns
-
-
 def _row(
-    values: Mapping[str, Any], place: _Place, ctx: _Census, errors: list[Any]
+    values: Mapping[str, Any], place: Place, ctx: _Census, errors: list[Any]
 ) -> Inpatient | None:
     before = len(errors)
 
     def bad(column: str, message: str) -> None:
         errors.append(place.error(column, message))
 
-    text = {c: _cell_text(values.get(c)) for c in COLUMNS}
+    text = {c: cell_text(values.get(c)) for c in COLUMNS}
     for column in REQUIRED_COLUMNS:
         if not text[column]:
             bad(column, "missing")
     service = ctx.service_map.get(text["service"], text["service"])
     if service and service not in ctx.services:
-        bad("service", f"unknown service {_short(text['service'])} (not a care service of the map)")
+        bad("service", f"unknown service {short(text['service'])} (not a care service of the map)")
     birth = admitted = None
     try:
         birth = _birth_date(values.get("birth_date"))
@@ -344,8 +225,8 @@ def _row(
         bad("birth_date", str(exc))
     sex = _SEXES.get(text["sex"].lower())
     if sex is None:
-        bad("sex", f"{_short(text['sex'])} is not a sex (expected F, M or empty)")
-    if not _blank(values.get("admitted")):
+        bad("sex", f"{short(text['sex'])} is not a sex (expected F, M or empty)")
+    if not blank(values.get("admitted")):
         try:
             admitted = parse_admitted(values["admitted"], ctx.tz)
         except ValueError as exc:
@@ -369,20 +250,20 @@ def _row(
 
 
 def _birth_date(value: Any) -> date | None:
-    if _blank(value):
+    if blank(value):
         return None
     if isinstance(value, datetime):  # a spreadsheet date cell
         if value.time() != datetime.min.time():
             raise ValueError(f"{value.isoformat(sep=' ')} is a date and time, not a date")
         value = value.date()
     if not isinstance(value, date):
-        text = _cell_text(value)
+        text = cell_text(value)
         try:
             if not _ISO_DATE.fullmatch(text):
                 raise ValueError
             value = date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{_short(text)} is not a date (expected YYYY-MM-DD)") from None
+            raise ValueError(f"{short(text)} is not a date (expected YYYY-MM-DD)") from None
     if value < EARLIEST_BIRTH:
         raise ValueError(f"{value.isoformat()} is before {EARLIEST_BIRTH.year}")
     return value
@@ -392,24 +273,15 @@ def parse_admitted(value: Any, tz: tzinfo | None) -> datetime:
     """An admission time (text or a spreadsheet date-time cell) as an aware UTC datetime;
     without an offset or a zone, a wall-clock time of `tz`, or an error when `tz` is None.
     Raises ValueError with the reason."""
-    no_zone = "has no time zone: give its offset (e.g. 2024-03-05T14:20:00+01:00)"
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             return value.astimezone(UTC)
         if tz is None:
-            raise ValueError(f"{value.isoformat(sep=' ', timespec='minutes')} {no_zone}")
-        return _localize(value, tz).astimezone(UTC)
+            raise ValueError(f"{value.isoformat(sep=' ', timespec='minutes')} {NO_ZONE}")
+        return localize(value, tz).astimezone(UTC)
     if isinstance(value, date):
         raise ValueError(f"{value.isoformat()} is a date without a time")
-    text = _cell_text(value)
-    if tz is None and _HAS_TIME.match(text) and not _ZONE_SUFFIX.match(text):
-        try:
-            naive = datetime.fromisoformat(text).tzinfo is None
-        except ValueError:  # parse_start tells what is wrong
-            naive = False
-        if naive:
-            raise ValueError(f"{_short(text)} {no_zone}")
-    return parse_start(text, tz or UTC)
+    return parse_start(cell_text(value), tz)
 
 
 def items(cell: str) -> tuple[str, ...]:
@@ -433,10 +305,10 @@ def check_beds(
             other = first[pid]
             if other[:3] != (service, room, bed) and (room or bed or other[1] or other[2]):
                 label = _bed_label(*other[:3])
-                message = f"{_short(pid)} is already in {label} at {other[3].where}"
+                message = f"{short(pid)} is already in {label} at {other[3].where}"
                 message += ": a patient in two beds"
             else:
-                message = f"{_short(pid)} is already at {other[3].where}"
+                message = f"{short(pid)} is already at {other[3].where}"
             errors.append(place.error(fields[0], message))
         else:
             first[pid] = (service, room, bed, place)
@@ -444,7 +316,7 @@ def check_beds(
             key = (service, room, bed)
             if key in taken and taken[key][0] != pid:
                 holder, at = taken[key]
-                message = f"{_bed_label(*key)} is already taken by {_short(holder)} at {at.where}"
+                message = f"{_bed_label(*key)} is already taken by {short(holder)} at {at.where}"
                 errors.append(place.error(fields[1], message))
             else:
                 taken.setdefault(key, (pid, place))

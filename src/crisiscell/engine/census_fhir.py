@@ -3,8 +3,8 @@
 A Bundle (its entries), one resource, a JSON list of resources, or NDJSON (one resource a
 line). Every resource used (Encounter, Patient, Location, Organization, HealthcareService,
 AllergyIntolerance, Flag) is validated with ``fhir.resources`` (R4B models, the same as R4
-for these), as the appointment importer does; its errors name the JSON path. Other known
-resource types are ignored; an unknown ``resourceType`` is an error.
+for these) by `crisiscell.engine.fhir_files`, as for appointments; its errors name the JSON
+path. Other known resource types are ignored; an unknown ``resourceType`` is an error.
 
 - Present: an Encounter whose status is ``in-progress``, ``arrived``, ``triaged`` or
   ``onleave`` (on leave, the bed is kept and the unit must know), unless its class is
@@ -39,35 +39,27 @@ resource types are ignored; an unknown ``resourceType`` is an error.
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from .appointment_files import (
-    _RESOURCE_TYPE,
+from .census import _Census, _invalid, check_beds
+from .fhir_files import (
     ENCOUNTER_STATUSES,
-    _codes,
-    _Context,
-    _Fhir,
-    _human_name,
-    _Index,
-    _load_json,
-    _loc_path,
-    _match_service,
-    _model_class,
-    _Place,
-    _pydantic_message,
-    _record_id,
-    _Resource,
-    _short,
-    _Target,
+    Index,
+    Resource,
+    Target,
+    codes,
+    document_resources,
+    human_name,
+    load_json,
+    match_service,
+    ndjson_resources,
+    record_id,
 )
-from .appointments import AppointmentError, AppointmentsInvalid
-from .census import CensusError, CensusInvalid, _Census, _invalid, check_beds
-from .groupmap import Group, GroupMap, Service
+from .file_errors import FileInvalid, Place, short
 from .kit_content import Inpatient
-from .mapfiles import _why
 
 #: FHIR resource types the census reads (and so validates); others are ignored.
 USED = (
@@ -93,121 +85,33 @@ def read_fhir(data: bytes, name: str, kind: str, ctx: _Census) -> list[Inpatient
     """The patients present of a ``json`` (a Bundle, a resource or a list of them; NDJSON
     too) or ``ndjson`` document; errors of NDJSON name `name` and the line."""
     errors: list[Any] = []
-    resources: list[_Resource] = []
+    resources: list[Resource] = []
     if kind == "json":
         try:
-            doc = _load_json(data, "")
-        except AppointmentsInvalid as exc:
+            doc = load_json(data, "")
+        except FileInvalid as exc:
             if not exc.errors[0].message.startswith("malformed JSON: Extra data"):
                 raise
             kind = "ndjson"  # several documents: one resource a line
         else:
-            resources = _document(doc, errors)
+            resources = document_resources(doc, USED, errors)
     if kind == "ndjson":
-        resources = _lines(data, name or "ndjson", errors)
+        resources = ndjson_resources({name or "ndjson": data}, USED, errors)
     return _census(resources, ctx, errors)
-
-
-def _document(doc: Any, errors: list[Any]) -> list[_Resource]:
-    resources: list[_Resource] = []
-    if isinstance(doc, list):
-        for i, raw in enumerate(doc):
-            if res := _resource(raw, _Place(f"[{i}]", nested=True), errors):
-                resources.append(res)
-    elif isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
-        entries = doc.get("entry", [])
-        if not isinstance(entries, list):
-            errors.append(AppointmentError("entry", "expected a list of entries"))
-            entries = []
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
-                errors.append(AppointmentError(f"entry[{i}]", "an entry with no resource"))
-                continue
-            res = _resource(entry["resource"], _Place(f"entry[{i}].resource", nested=True), errors)
-            if res is not None:
-                full_url = entry.get("fullUrl")
-                res.full_url = full_url if isinstance(full_url, str) else ""
-                resources.append(res)
-    elif isinstance(doc, dict):
-        if res := _resource(doc, _Place("", nested=True), errors):
-            resources.append(res)
-    else:
-        message = "not a FHIR document: expected a Bundle or a resource (object)"
-        errors.append(AppointmentError("", message))
-    return resources
-
-
-def _lines(data: bytes, name: str, errors: list[Any]) -> list[_Resource]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise CensusInvalid(
-            [CensusError(f"{name} line {line}", f"not UTF-8 text ({exc.reason})")]
-        ) from None
-    resources: list[_Resource] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        place = _Place(f"{name} line {number}")
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(place.error("", f"malformed JSON: {exc.msg} (column {exc.colno})"))
-            continue
-        except RecursionError:
-            errors.append(place.error("", "JSON nested too deeply"))
-            continue
-        if res := _resource(raw, place, errors):
-            resources.append(res)
-    return resources
-
-
-def _resource(raw: Any, place: _Place, errors: list[Any]) -> _Resource | None:
-    """A resource of the document, validated when the census uses its type."""
-    if not isinstance(raw, dict):
-        errors.append(place.error("", "not a FHIR resource (expected an object)"))
-        return None
-    type_name = raw.get("resourceType")
-    if not isinstance(type_name, str) or not _RESOURCE_TYPE.fullmatch(type_name):
-        errors.append(place.error("resourceType", "missing or not a resource type"))
-        return None
-    cls = _model_class(type_name)
-    if cls is None:
-        errors.append(place.error("resourceType", f"unknown resource type {_short(type_name)}"))
-        return None
-    res = _Resource(raw, place, type_name)
-    if type_name not in USED:
-        return res
-    import pydantic
-
-    try:
-        res.model = cls.model_validate(raw)
-    except pydantic.ValidationError as exc:
-        for e in exc.errors()[:50]:
-            errors.append(place.error(_loc_path(e.get("loc", ())), _pydantic_message(e)))
-        return None
-    except RecursionError:
-        errors.append(place.error("", "nested too deeply"))
-        return None
-    except Exception as exc:  # a validator of the library may fail on odd input in many ways
-        errors.append(place.error("", f"invalid {type_name} ({_why(exc)})"))
-        return None
-    return res
 
 
 class _Resolver:
     """References to resources of the document: literal, full URL, or by identifier."""
 
-    def __init__(self, resources: list[_Resource]):
-        self.index = _Index(resources)
-        self.by_identifier: dict[tuple[str, str], _Resource] = {}
+    def __init__(self, resources: list[Resource]):
+        self.index = Index(resources)
+        self.by_identifier: dict[tuple[str, str], Resource] = {}
         for res in resources:
             for ident in getattr(res.model, "identifier", None) or []:
                 if isinstance(ident.value, str):
                     self.by_identifier.setdefault((res.type, ident.value), res)
 
-    def __call__(self, ref: Any) -> _Target:
+    def __call__(self, ref: Any) -> Target:
         target = self.index.resolve(ref)
         if target.resource is None and target.type:
             for _, value in target.identifiers:
@@ -232,7 +136,7 @@ def _label(concept: Any) -> str:
 
 
 def _code_set(concept: Any) -> set[str]:
-    return {code for _, code in _codes([concept] if concept is not None else [])}
+    return {code for _, code in codes([concept] if concept is not None else [])}
 
 
 def _order(error: Any) -> int:
@@ -247,13 +151,11 @@ def _patient_of(resolve: _Resolver, ref: Any) -> int | None:
     return id(target.resource) if ok else None
 
 
-def _census(resources: list[_Resource], ctx: _Census, errors: list[Any]) -> list[Inpatient]:
+def _census(resources: list[Resource], ctx: _Census, errors: list[Any]) -> list[Inpatient]:
     resolve = _Resolver(resources)
-    services = {sid: Service(sid, "", sid, "", "essential", ()) for sid in ctx.services}
-    context = _Context(GroupMap(Group()), UTC, services, ctx.service_map)
-    run = _Fhir(context, resolve.index, None, 3, datetime.min.replace(tzinfo=UTC))
+    services = {sid: sid for sid in ctx.services}
     notes: dict[str, dict[int, list[str]]] = {"allergies": {}, "alerts": {}}
-    present: list[_Resource] = []
+    present: list[Resource] = []
     for res in resources:
         model = res.model
         if model is None:
@@ -272,18 +174,18 @@ def _census(resources: list[_Resource], ctx: _Census, errors: list[Any]) -> list
         elif res.type == "Encounter":
             if model.status not in ENCOUNTER_STATUSES:
                 expected = ", ".join(ENCOUNTER_STATUSES)
-                message = f"unknown status {_short(model.status)} (expected: {expected})"
+                message = f"unknown status {short(model.status)} (expected: {expected})"
                 errors.append(res.place.error("status", message))
             klass = model.class_fhir.code if model.class_fhir is not None else None
             if model.status in PRESENT and klass not in NOT_A_STAY:
                 present.append(res)
     parents = {id(resolve(r.model.partOf).resource) for r in present if r.model.partOf}
     patients: list[Inpatient] = []
-    beds: list[tuple[str, str, str, str, _Place]] = []
+    beds: list[tuple[str, str, str, str, Place]] = []
     for res in present:
         if id(res) in parents:
             continue
-        patient = _inpatient(res, resolve, run, notes, errors)
+        patient = _inpatient(res, resolve, ctx.service_map, services, notes, errors)
         if patient is not None:
             patients.append(patient)
             beds.append((patient.patient_id, patient.service, patient.room, patient.bed, res.place))
@@ -294,9 +196,10 @@ def _census(resources: list[_Resource], ctx: _Census, errors: list[Any]) -> list
 
 
 def _inpatient(
-    res: _Resource,
+    res: Resource,
     resolve: _Resolver,
-    run: _Fhir,
+    service_map: Mapping[str, str],
+    services: Mapping[str, str],
     notes: dict[str, dict[int, list[str]]],
     errors: list[Any],
 ) -> Inpatient | None:
@@ -310,12 +213,12 @@ def _inpatient(
         errors.append(place.error("subject", f"a {subject.type}, not a Patient"))
     elif found is None or found.type != "Patient":
         what = e.subject.reference or e.subject.display or "the reference"
-        errors.append(place.error("subject", f"{_short(what)} is not a Patient of the document"))
+        errors.append(place.error("subject", f"{short(what)} is not a Patient of the document"))
     model = found.model if found is not None and found.type == "Patient" else None
     pid = name = ""
     if model is not None:
-        pid = _record_id(found)
-        name = _human_name(model.name) or subject.display.strip()
+        pid = record_id(found)
+        name = human_name(model.name) or subject.display.strip()
         if not pid:
             errors.append(found.place.error("id", "missing (no id, identifier or fullUrl)"))
         if not name:
@@ -324,10 +227,10 @@ def _inpatient(
     if e.serviceProvider is not None:
         places.append(resolve(e.serviceProvider))
     coded = [
-        ("serviceType", _codes([e.serviceType] if e.serviceType else [])),
-        ("type", _codes(e.type)),
+        ("serviceType", codes([e.serviceType] if e.serviceType else [])),
+        ("type", codes(e.type)),
     ]
-    service = _match_service(run, res, places, coded, errors)
+    service = match_service(res.place, places, coded, service_map, services, None, errors)
     start = e.period.start if e.period is not None else None
     admitted = None
     if isinstance(start, datetime):
@@ -343,7 +246,7 @@ def _inpatient(
     return Inpatient(
         patient_id=pid,
         name=name,
-        service=service.id,
+        service=service,
         birth_date=model.birthDate if isinstance(model.birthDate, date) else None,
         sex=_GENDER.get(model.gender or "", ""),
         room=room,
@@ -354,9 +257,9 @@ def _inpatient(
     )
 
 
-def _places(e: Any, resolve: _Resolver) -> tuple[list[_Target], str, str]:
+def _places(e: Any, resolve: _Resolver) -> tuple[list[Target], str, str]:
     """The Encounter's current locations and those they are part of; its room and bed."""
-    places: list[_Target] = []
+    places: list[Target] = []
     room = bed = ""
     for entry in e.location or []:
         if entry.status in _LOCATION_DONE:
