@@ -116,7 +116,7 @@ def run(tmp: Path, repeat: int) -> None:
             f"{b_enc / (b_layout + b_enc):.0%} ({b_enc:.1f} s)",
         ),
         ("gather from the database", f"{t['gather']:.2f} s", ""),
-        ("write + manifest", f"{t['write']:.2f} s", ""),
+        ("layout, encryption and writing", f"{t['make_and_write']:.2f} s", ""),
         ("encrypted kits", str(sum(m.encrypted for m in result.made)), ""),
     ]
     print("\n".join(table(rows)))

@@ -251,3 +251,24 @@ def test_the_schedule_follows_the_approved_plan(client, cast, settings):
     after = planned(monday)  # Monday to Thursday
     assert after and not any(day in ("2026-12-07", "2026-12-08") for _, day in after)
     assert after == {(p, d.isoformat()) for p, d in moved if d.isoformat() <= "2026-12-10"}
+
+
+def test_a_round_failing_while_making_its_kits_changes_no_file(tmp_path, monkeypatch):
+    from crisiscell.documents import DocumentError
+
+    build.build([tmp_path])
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    real = build.render_pdf
+    calls = {"n": 0}
+
+    def failing(template, data, **options):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise DocumentError("kit: layout failed")
+        return real(template, data, **options)
+
+    monkeypatch.setattr(build, "render_pdf", failing)
+    with pytest.raises(DocumentError):
+        build.build([tmp_path])
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before  # the first kit, made, was not put in place: no mixed round

@@ -17,10 +17,10 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from django.db import transaction
@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from crisiscell.documents import render_pdf
 from crisiscell.documents.protect import new_password, protect
 from crisiscell.engine.kit_content import KitContent
+from crisiscell.inventory.group_time import group_timezone
 from crisiscell.inventory.snapshot import load_map
 
 from . import document, gather
@@ -44,22 +45,20 @@ class KitError(ValueError):
 
 @dataclass(frozen=True)
 class Made:
-    """One kit, laid out and maybe encrypted, not yet written."""
+    """One kit, laid out and maybe encrypted (``data``: emptied once written to disk)."""
 
     site: str
     unit: str
     path: str  # relative: <site>/<site>_<unit>.pdf
     data: bytes
+    sha256: str
+    size: int
     pages: int
     encrypted: bool
     patients: int
     appointments: int
     layout_s: float
     protect_s: float
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass
@@ -95,9 +94,9 @@ def site_passwords(sites: Iterable[str], user=None) -> dict[str, str]:
     return out
 
 
-def _make(kit: KitContent, data: dict, password: str | None) -> Made:
+def _make(kit: KitContent, lang: str, tz: tzinfo, password: str | None) -> Made:
     t0 = time.perf_counter()
-    pdf = render_pdf("kit", data, tagged=False)
+    pdf = render_pdf("kit", document.document(kit, lang=lang, tz=tz), tagged=False)
     t1 = time.perf_counter()
     out, pages = protect(pdf, password)
     t2 = time.perf_counter()
@@ -106,6 +105,8 @@ def _make(kit: KitContent, data: dict, password: str | None) -> Made:
         unit=kit.unit_id,
         path=relative_path(kit.site_id, kit.unit_id),
         data=out,
+        sha256=hashlib.sha256(out).hexdigest(),
+        size=len(out),
         pages=pages,
         encrypted=password is not None,
         patients=len(kit.patients),
@@ -115,31 +116,40 @@ def _make(kit: KitContent, data: dict, password: str | None) -> Made:
     )
 
 
-def make(
+def iter_make(
     kits: list[KitContent],
     passwords: dict[str, str],
     *,
     lang: str = "fr",
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> list[Made]:
-    """Lay out and protect every kit; a kit naming a patient must have its site's password."""
+) -> Iterator[Made]:
+    """Lay out and protect every kit, in order, a few at a time (a region's kits are never
+    all in memory at once); a kit naming a patient must have its site's password."""
+    tz = group_timezone()  # read here: the worker threads do not touch the database
     jobs = []
     for kit in kits:
         password = None
         if kit.holds_patient_data:
             password = passwords[kit.site_id]  # KeyError rather than a PDF in clear
-        jobs.append((kit, document.document(kit, lang=lang), password))
-    made: list[Made] = []
-    with ThreadPoolExecutor(max_workers=workers or min(2, os.cpu_count() or 1)) as pool:
-        for m in pool.map(lambda job: _make(*job), jobs):
-            made.append(m)
+        jobs.append((kit, lang, tz, password))
+    pool = ThreadPoolExecutor(max_workers=workers or min(2, os.cpu_count() or 1))
+    try:
+        for n, m in enumerate(pool.map(lambda job: _make(*job), jobs), start=1):
             if progress:
-                progress(len(made), len(jobs))
-    return made
+                progress(n, len(jobs))
+            yield m
+    finally:  # a failure stops the round: the kits not started are not made
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def make(kits: list[KitContent], passwords: dict[str, str], **options) -> list[Made]:
+    """Every kit, laid out and protected (`iter_make`), in memory."""
+    return list(iter_make(kits, passwords, **options))
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """``data`` written and synced under a temporary name next to ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=path.suffix)
     try:
@@ -147,9 +157,18 @@ def _write_atomic(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = _stage(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -161,11 +180,9 @@ def _old_entries(folder: Path) -> list[dict]:
         return []
 
 
-def write(folder: Path, made: list[Made], generated_at: datetime) -> dict:
-    """Write the kits into ``folder`` and its manifest (entries of kits not rebuilt this time
-    are kept while their file is still there). Returns the manifest."""
-    for m in made:
-        _write_atomic(folder / m.path, m.data)
+def write_manifest(folder: Path, made: list[Made], generated_at: datetime) -> dict:
+    """Write ``folder``'s manifest, last (entries of kits not rebuilt this time are kept
+    while their file is still there). Returns the manifest."""
     rebuilt = {m.path for m in made}
     entries = [
         e
@@ -181,7 +198,7 @@ def write(folder: Path, made: list[Made], generated_at: datetime) -> dict:
             "encrypted": m.encrypted,
             "generated_at": generated_at.isoformat(),
             "pages": m.pages,
-            "bytes": len(m.data),
+            "bytes": m.size,
         }
         for m in made
     ]
@@ -189,6 +206,28 @@ def write(folder: Path, made: list[Made], generated_at: datetime) -> dict:
     manifest = {"generated_at": generated_at.isoformat(), "files": entries}
     _write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
     return manifest
+
+
+def _write_all(folders: list[Path], made: Iterable[Made], generated_at: datetime) -> list[Made]:
+    """Stage every kit in every folder as it is made, then put them all in place, then the
+    manifests: a failure on the way leaves the folders as they were (temporary files
+    removed). The kits come back without their bytes."""
+    staged: list[tuple[Path, Path]] = []
+    done: list[Made] = []
+    try:
+        for m in made:
+            for folder in folders:
+                staged.append((_stage(folder / m.path, m.data), folder / m.path))
+            done.append(replace(m, data=b""))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    except BaseException:
+        for tmp, _final in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for folder in folders:
+        write_manifest(folder, done, generated_at)
+    return done
 
 
 def _check(gm, sites: Collection[str] | None, units: Collection[str] | None) -> None:
@@ -226,20 +265,20 @@ def build(
     result.timings["gather"] = time.perf_counter() - t0
     passwords = site_passwords((k.site_id for k in kits if k.holds_patient_data), user)
     t1 = time.perf_counter()
-    result.made = make(kits, passwords, lang=lang, workers=workers, progress=progress)
-    result.timings["make"] = time.perf_counter() - t1
+    made = iter_make(kits, passwords, lang=lang, workers=workers, progress=progress)
+    try:
+        result.made = _write_all(result.folders, made, now)
+    except OSError as exc:
+        raise KitError(
+            _("Cannot write the kits to %(folder)s: %(error)s")
+            % {
+                "folder": exc.filename or ", ".join(map(str, result.folders)),
+                "error": exc.strerror or exc,
+            }
+        ) from exc
+    result.timings["make_and_write"] = time.perf_counter() - t1
     result.timings["layout"] = sum(m.layout_s for m in result.made)
     result.timings["encryption"] = sum(m.protect_s for m in result.made)
-    t2 = time.perf_counter()
-    for folder in result.folders:
-        try:
-            write(folder, result.made, now)
-        except OSError as exc:
-            raise KitError(
-                _("Cannot write the kits to %(folder)s: %(error)s")
-                % {"folder": folder, "error": exc.strerror or exc}
-            ) from exc
-    result.timings["write"] = time.perf_counter() - t2
     _record(result)
     result.timings["total"] = time.perf_counter() - t0
     return result
@@ -255,7 +294,7 @@ def _record(result: Result) -> None:
                     "path": m.path,
                     "generated_at": result.generated_at,
                     "sha256": m.sha256,
-                    "size": len(m.data),
+                    "size": m.size,
                     "pages": m.pages,
                     "encrypted": m.encrypted,
                     "patients": m.patients,
