@@ -26,6 +26,7 @@ from crisiscell.engine import backlog
 from crisiscell.engine.appointments import AppointmentsInvalid
 from crisiscell.engine.reprogram import PLAN_COLUMNS
 from crisiscell.inventory.group_time import group_timezone
+from crisiscell.web.control import CONTROL, refuse_control
 from crisiscell.web.views import _impact_now, _page_context
 from crisiscell.web.views_crisis import _render, change_route
 
@@ -194,6 +195,8 @@ def _form_again(request: HttpRequest, status: int) -> HttpResponse:
 
 def _posted(request: HttpRequest, strict: bool = True) -> dict:
     post = request.POST
+    if strict:
+        refuse_control(v for _k, vs in post.lists() for v in vs)
     out: dict = {"down": post.getlist("down"), "degraded": post.getlist("degraded")}
     for name in ("today", "crisis_until"):
         try:
@@ -230,7 +233,7 @@ def plan_start(request: HttpRequest) -> HttpResponse:
 
 
 def _decision_again(request: HttpRequest, status: int) -> HttpResponse:
-    typed = {k: request.POST.get(k, "") for k in ("code", "kind", "day", "note")}
+    typed = {k: CONTROL.sub("", request.POST.get(k, "")) for k in ("code", "kind", "day", "note")}
     ctx = _form_context(request, decision_form=typed)
     return _render(request, "continuity/plan_form.html", ctx, status=status)
 
@@ -238,6 +241,7 @@ def _decision_again(request: HttpRequest, status: int) -> HttpResponse:
 @change_route(APPOINTMENTS, _NO_MANAGE, _decision_again)
 def decision_add(request: HttpRequest) -> HttpResponse:
     post = request.POST
+    refuse_control(post.get(k, "") for k in ("code", "kind", "day", "note"))
     day = None
     if post.get("kind") == "pin" and post.get("day"):
         try:

@@ -23,6 +23,7 @@ from crisiscell.documents.protect import encrypt, new_password
 from crisiscell.engine import reflex_cards
 from crisiscell.engine.census import CensusInvalid
 from crisiscell.inventory.snapshot import load_map
+from crisiscell.web.control import refuse_control
 from crisiscell.web.views import _page_context, _problem
 from crisiscell.web.views_crisis import _render, change_route
 
@@ -100,8 +101,9 @@ def census_import(request: HttpRequest) -> HttpResponse:
 def print_now(request: HttpRequest) -> HttpResponse:
     """Offer a kit (a unit, or every unit of a site in one PDF) under a password made for
     this one download: the page shows the password, the link works once."""
-    gm = load_map()
     site, unit = request.POST.get("site", ""), request.POST.get("unit", "")
+    refuse_control([site, unit])
+    gm = load_map()
     services = {s.id: s for s in gm.services}
     if unit and (unit not in services or services[unit].site != site):
         raise ValidationError(_("Unknown care service: %(id)s.") % {"id": unit})
@@ -229,10 +231,13 @@ def _card_again(request: HttpRequest, status: int) -> HttpResponse:
 
 @change_route(KITS, _NO_KITS, _card_again)
 def card_save(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in reflex_cards.KINDS_WITH_CARDS:
+        return _problem(request, 404, _("There is no reflex card for %(kind)s.") % {"kind": kind})
     if request.POST.get("reset"):
         cards.reset(request.user, kind)
         messages.success(request, _("The card is back to its default."))
     else:
+        refuse_control([request.POST.get("markdown", "")])
         cards.save(request.user, kind, request.POST.get("markdown", ""))
         messages.success(request, _("Card saved: the next kits print it."))
     return HttpResponseRedirect(reverse("kits-card", args=[kind]))
