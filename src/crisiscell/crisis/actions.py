@@ -38,9 +38,21 @@ def _require(user, perm: str) -> None:
         raise PermissionDenied(_("Your role does not allow this change."))
 
 
+def _text(value) -> str:
+    """A text as given (None: empty), refused when it is not text or holds control
+    characters (a NUL byte, an escape sequence) that no one typed on purpose."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(_("Expected a text, got %(value)r.") % {"value": value})
+    if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in value):
+        raise ValidationError(_("The text holds control characters: type it again."))
+    return value
+
+
 def open_crisis(user, title: str) -> Crisis:
     _require(user, RUN_CRISIS)
-    title = (title or "").strip()
+    title = _text(title).strip()
     if not title:
         raise ValidationError(_("A crisis needs a title."))
     now = timezone.now()

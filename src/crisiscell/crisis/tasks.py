@@ -29,7 +29,7 @@ from crisiscell.inventory.group_time import group_timezone
 from crisiscell.inventory.models import Site
 
 from . import log
-from .actions import _author, _require, log_text
+from .actions import _author, _require, _text, log_text
 from .models import (
     TASK_STATUS_LABELS,
     TASK_STATUSES,
@@ -338,18 +338,6 @@ def _locked_task(task_id) -> tuple[Task, Crisis]:
     task = _get(Task, task_id, _("There is no task with id %(id)s."))
     crisis = _open_crisis(task.crisis_id)
     return Task.objects.select_for_update().get(pk=task.pk), crisis
-
-
-def _text(value) -> str:
-    """A text as given (None: empty), refused when it is not text or holds control
-    characters (a NUL byte, an escape sequence) that no one typed on purpose."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationError(_("Expected a text, got %(value)r.") % {"value": value})
-    if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in value):
-        raise ValidationError(_("The text holds control characters: type it again."))
-    return value
 
 
 def _title(title: str, empty: str) -> str:

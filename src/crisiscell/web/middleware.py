@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from django.http import QueryDict
+
+from crisiscell.web.control import CONTROL
+
 
 class FrenchFirstMiddleware:
     """Drop the browser's Accept-Language before Django's LocaleMiddleware reads it.
@@ -50,3 +54,23 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Cache-Control", "no-store")  # patient data stays off disk
         return response
+
+
+class CleanQueryMiddleware:
+    """Query parameters are filters and navigation: control characters in them (no one types
+    one; PostgreSQL cannot even search for a NUL) are dropped, so a filter is never an
+    error. Forms are checked by each page, which says what it refuses."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any(
+            CONTROL.search(k) or any(CONTROL.search(v) for v in vs) for k, vs in request.GET.lists()
+        ):
+            clean = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                clean.setlist(CONTROL.sub("", key), [CONTROL.sub("", v) for v in values])
+            clean._mutable = False
+            request.GET = clean
+        return self.get_response(request)

@@ -47,6 +47,7 @@ from crisiscell.crisis.roles import RUN_CRISIS, WRITE_LOG
 from crisiscell.engine import ledger
 from crisiscell.inventory import models as m
 from crisiscell.inventory.group_time import group_timezone
+from crisiscell.web.control import CONTROL
 
 from . import labels
 from .views import Refused, _int_param, _is_htmx, _page_context, _problem
@@ -587,7 +588,7 @@ def _form_context(request: HttpRequest, source, *, crisis: Crisis | None) -> dic
         "corrected": None,
     }
     correct = source.get("correct") or source.get("corrects") or ""
-    if correct and crisis is not None:
+    if correct and crisis is not None and not CONTROL.search(correct):
         target = LogEntry.objects.filter(crisis=crisis, hash=correct).first()
         if target is not None:
             form["corrects"] = target.hash
