@@ -145,7 +145,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
         load_map(), timezone.now(), sites=[site], units=[unit] if unit else None, lang=lang
     )
     made = build.make(kits, {site: offer["password"]}, lang=lang)
-    pdf = _merge([m.data for m in made], offer["password"])
+    pdf = _merge(made, offer["password"])
     record_change(
         request.user,
         log_text(
@@ -160,14 +160,14 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-def _merge(parts: list[bytes], password: str) -> bytes:
-    """One PDF of ``parts`` (opened with ``password`` when encrypted), encrypted again."""
+def _merge(made: list[build.Made], password: str) -> bytes:
+    """One PDF of the kits ``made`` (opened with ``password`` when encrypted), encrypted."""
     import io
 
     out = pikepdf.new()
     opened = []
-    for data in parts:
-        doc = pikepdf.open(io.BytesIO(data), password=password)
+    for m in made:
+        doc = pikepdf.open(io.BytesIO(m.data), password=password if m.encrypted else "")
         opened.append(doc)
         out.pages.extend(doc.pages)
     buffer = io.BytesIO()
