@@ -25,3 +25,5 @@ urlpatterns = [
     path("kits/", include("crisiscell.kits.urls")),
     path("", include("crisiscell.web.urls")),
 ]
+
+handler404 = "crisiscell.web.views.not_found"

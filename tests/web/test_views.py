@@ -411,3 +411,13 @@ def test_pages_carry_no_inline_script_or_style(director_client, cast):
         assert not re.search(r"\son[a-z]+=", html), name
         assert "<style" not in html, name
         assert "http://" not in html and "https://" not in html, name
+
+
+def test_a_missing_page_says_why_in_the_product_page(client, cast):
+    client.force_login(cast.observer)
+    page = client.get("/nowhere/")
+    assert page.status_code == 404
+    assert "Introuvable" in page.content.decode()
+    assert "Cette page n’existe pas." in page.content.decode()
+    plan = client.get("/continuity/plans/999/")
+    assert plan.status_code == 404 and "Ce plan n’existe pas." in plan.content.decode()

@@ -572,3 +572,12 @@ def internet(request: HttpRequest) -> HttpResponse:
         row_context=lambda g: {"group": g},
         done_message=done,
     )
+
+
+def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    """Every 404 of the product, in the product's page and language, with its reason when a
+    view gave one (`Http404("There is no such plan.")`)."""
+    reason = exception.args[0] if exception is not None and exception.args else None
+    if not isinstance(reason, str) or not reason:
+        reason = _("There is no such page.")
+    return _problem(request, 404, reason)
