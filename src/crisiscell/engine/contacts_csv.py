@@ -20,6 +20,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 
+from .csv_rows import delimiter_of
+from .csv_rows import records as csv_records
+
 #: internal: a number of the group, at one of its sites (and maybe one care service);
 #: crisis_cell: the cell itself (its room, its members); external: everyone else.
 KINDS = ("internal", "crisis_cell", "external")
@@ -399,29 +402,18 @@ def _decode(data: bytes | str, name: str, errors: list[ContactError]) -> str:
 
 def _records(text: str, errors: list[ContactError], located) -> list[tuple[int, list[str]]]:
     """The CSV records of `text`, each with the line it starts on."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records = []
-    start = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
+    found = []
+    for start, cells in csv_records(text, delimiter_of(text)):
+        if isinstance(cells, csv.Error):
             errors.append(
                 located(
-                    error("malformed_csv", "malformed CSV (%(why)s)", why=_short(exc, 120)), start
+                    error("malformed_csv", "malformed CSV (%(why)s)", why=_short(cells, 120)),
+                    start,
                 )
             )
-            if reader.line_num < start:  # nothing consumed: do not spin
-                break
-            start = reader.line_num + 1
-            continue
-        records.append((start, cells))
-        start = reader.line_num + 1
-    return records
+        else:
+            found.append((start, cells))
+    return found
 
 
 def _header(cells: list[str], line: int, errors: list[ContactError], located) -> list[str] | None:

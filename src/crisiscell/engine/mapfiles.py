@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +26,7 @@ from typing import Any, TextIO
 
 import yaml
 
+from .csv_rows import records as csv_records
 from .groupmap import (
     FIELDS,
     FLOAT,
@@ -712,20 +712,10 @@ def _read_csv(path: Path, table_name: str, errors: list[str]) -> _Table:
                 errors.append(f"{table.at(number)}: not UTF-8 text (byte 0x{byte:02x})")
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    start = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(f"{table.at(start)}: malformed CSV ({exc})")
-            if reader.line_num < start:  # nothing consumed: do not spin
-                break
-            start = reader.line_num + 1
+    for number, cells in csv_records(text, delimiter):
+        if isinstance(cells, csv.Error):
+            errors.append(f"{table.at(number)}: malformed CSV ({cells})")
             continue
-        number, start = start, reader.line_num + 1
         if all(_blank(c) for c in cells):
             continue
         if table.header_at and len(cells) != len(table.header):

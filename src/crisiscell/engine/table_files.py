@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from .csv_rows import delimiter_of, records
 from .file_errors import FileError, FileInvalid, Place, short
 from .mapfiles import _text, _why
 
@@ -76,28 +77,17 @@ def decode_csv(data: bytes, *, nul_lines: bool = False) -> str:
 def csv_table(text: str) -> Table:
     """The rows of a CSV text, separated by ``,`` or ``;`` (whichever the first line that
     is not blank uses more); FileInvalid with every malformed line, or the first NUL."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    delimiter = delimiter_of(text)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise FileInvalid([FileError(f"line {line}", "a NUL character")])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     errors: list[FileError] = []
     rows: list[tuple[int, list[Any]]] = []
-    start = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(FileError(f"line {start}", f"malformed CSV ({exc})"))
-            if reader.line_num < start:  # nothing consumed: do not spin
-                break
-            start = reader.line_num + 1
-            continue
-        rows.append((start, cells))
-        start = reader.line_num + 1
+    for start, cells in records(text, delimiter):
+        if isinstance(cells, csv.Error):
+            errors.append(FileError(f"line {start}", f"malformed CSV ({cells})"))
+        else:
+            rows.append((start, cells))
     if errors:
         raise FileInvalid(errors)
     return Table(rows, "line ", exact_width=True)
