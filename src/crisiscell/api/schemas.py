@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -12,14 +11,14 @@ from pydantic import AfterValidator, Field
 
 from crisiscell.crisis.models import PHASES, SITE_MODES
 from crisiscell.engine import ledger
+from crisiscell.web.control import CONTROL
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Row ids in a path or body: positive, and small enough for any database's integer.
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 def _no_control(value: str) -> str:
-    bad = _CONTROL.search(value)
+    bad = CONTROL.search(value)
     if bad:
         raise ValueError(f"control character U+{ord(bad.group()):04X} at position {bad.start()}")
     return value

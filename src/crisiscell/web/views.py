@@ -31,7 +31,6 @@ from crisiscell.engine.groupmap import HOST_ROLES, HOST_STATES, NOT_SERVING
 from crisiscell.engine.impact import Impact, SituationInvalid
 from crisiscell.inventory import actions
 from crisiscell.inventory import models as m
-from crisiscell.web.control import CONTROL
 
 from . import impact_cache, labels
 
@@ -75,12 +74,6 @@ def _impact_now(*, reasons: bool) -> impact_cache.Now:
         return impact_cache.impact_now(reasons=reasons)
 
 
-def _filter_text(request: HttpRequest, name: str) -> str:
-    """A search typed in a list's filter, without the control characters no one types (a
-    NUL cannot even be searched for in PostgreSQL): a filter is never an error."""
-    return CONTROL.sub("", request.GET.get(name, "")).strip()
-
-
 def _page(request: HttpRequest, queryset, extra_params: dict[str, str]):
     """A page of `queryset` and the query string that keeps the filters across pages."""
     paginator = Paginator(queryset, PAGE_SIZE)
@@ -122,7 +115,7 @@ class SiteBlock:
 
 
 def _board_filters(request: HttpRequest, now: impact_cache.Now) -> tuple[str, bool]:
-    site = _filter_text(request, "site")
+    site = request.GET.get("site", "")
     if site and not now.map.gm.has("sites", site):
         site = ""
     return site, request.GET.get("problems") == "1"
@@ -227,8 +220,8 @@ def _zones_by_site() -> list[tuple[str, list]]:
 
 @require_GET
 def zone_list(request: HttpRequest) -> HttpResponse:
-    site = _filter_text(request, "site")
-    q = _filter_text(request, "q")
+    site = request.GET.get("site", "")
+    q = request.GET.get("q", "").strip()
     zones = m.Zone.objects.select_related("site").annotate(host_count=Count("hosts")).order_by("id")
     if site:
         zones = zones.filter(site__code=site)
@@ -254,8 +247,8 @@ def zone_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def flow_list(request: HttpRequest) -> HttpResponse:
-    site = _filter_text(request, "site")
-    q = _filter_text(request, "q")
+    site = request.GET.get("site", "")
+    q = request.GET.get("q", "").strip()
     flows = m.Flow.objects.select_related("source__site", "target__site").order_by("id")
     if site:
         flows = flows.filter(Q(source__site__code=site) | Q(target__site__code=site))
@@ -288,9 +281,9 @@ def _hosts_queryset():
 
 @require_GET
 def host_list(request: HttpRequest) -> HttpResponse:
-    q = _filter_text(request, "q")
-    state = _filter_text(request, "state")
-    zone = _filter_text(request, "zone")
+    q = request.GET.get("q", "").strip()
+    state = request.GET.get("state", "")
+    zone = request.GET.get("zone", "")
     hosts = _hosts_queryset().order_by("id")
     if q:
         hosts = hosts.filter(
@@ -306,7 +299,7 @@ def host_list(request: HttpRequest) -> HttpResponse:
         hosts = hosts.exclude(state="ok")
     if zone:
         hosts = hosts.filter(zone__code=zone)
-    role = _filter_text(request, "role")
+    role = request.GET.get("role", "")
     if role in HOST_ROLES:
         hosts = hosts.filter(role=role)
     page, keep = _page(request, hosts, {"q": q, "state": state, "zone": zone, "role": role})
@@ -341,7 +334,7 @@ class AppRow:
 
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
-    q = _filter_text(request, "q").lower()
+    q = request.GET.get("q", "").strip().lower()
     now = _impact_now(reasons=False)
     gm = now.map.gm
     states = now.situation.host_states
