@@ -14,8 +14,6 @@ the file.
 
 from __future__ import annotations
 
-import secrets
-import time
 from functools import wraps
 
 from django.conf import settings
@@ -32,9 +30,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crisiscell.crisis.actions import log_text, record_change
 from crisiscell.crisis.roles import APPOINTMENTS, APPROVE_PLAN
-from crisiscell.documents import protect
 from crisiscell.inventory.group_time import group_timezone
 from crisiscell.inventory.models import CareService
+from crisiscell.web import offers
 from crisiscell.web.views import _page_context, _problem
 from crisiscell.web.views_crisis import _render
 
@@ -248,34 +246,16 @@ def call_list_page(request: HttpRequest, pk: int, service: str) -> HttpResponse:
 
 def _offer(request: HttpRequest, plan: Plan, service: str) -> tuple[str, str]:
     """A fresh password and the token of its one download, kept in the user's session."""
-    now = time.time()
-    offers = {t: o for t, o in request.session.get(_SESSION_KEY, {}).items() if o["expires"] > now}
-    while len(offers) >= _MAX_OFFERS:
-        offers.pop(min(offers, key=lambda t: offers[t]["expires"]))
-    token, password = secrets.token_urlsafe(18), protect.new_password()
-    offers[token] = {
-        "plan": plan.pk,
-        "service": service,
-        "password": password,
-        "expires": now + PASSWORD_TTL,
-    }
-    request.session[_SESSION_KEY] = offers
-    return token, password
+    what = {"plan": plan.pk, "service": service}
+    return offers.offer(request, _SESSION_KEY, what, ttl=PASSWORD_TTL, most=_MAX_OFFERS)
 
 
 def _take(request: HttpRequest, token: str, plan: Plan, service: str) -> str | None:
     """The password of `token` if it is this user's, for this list, and fresh; used up."""
-    offers = dict(request.session.get(_SESSION_KEY, {}))
-    offer = offers.pop(token, None)
-    request.session[_SESSION_KEY] = offers
-    if (
-        offer is None
-        or offer["expires"] <= time.time()
-        or offer["plan"] != plan.pk
-        or offer["service"] != service
-    ):
+    found = offers.take(request, _SESSION_KEY, token)
+    if found is None or found["plan"] != plan.pk or found["service"] != service:
         return None
-    return offer["password"]
+    return found["password"]
 
 
 def _download(request: HttpRequest, plan: Plan, service: str, token: str) -> HttpResponse:

@@ -3,9 +3,6 @@ a whole site, encrypted under a password shown once), and the sites' password sh
 
 from __future__ import annotations
 
-import secrets
-import time
-
 import pikepdf
 from django.conf import settings
 from django.contrib import messages
@@ -19,10 +16,11 @@ from django.views.decorators.http import require_GET
 
 from crisiscell.crisis.actions import log_text, record_change
 from crisiscell.crisis.roles import KIT_PASSWORDS, KITS
-from crisiscell.documents.protect import encrypt, new_password
+from crisiscell.documents.protect import encrypt
 from crisiscell.engine import reflex_cards
 from crisiscell.engine.census import CensusInvalid
 from crisiscell.inventory.snapshot import load_map
+from crisiscell.web import offers
 from crisiscell.web.control import refuse_control
 from crisiscell.web.views import _page_context, _problem
 from crisiscell.web.views_crisis import _render, change_route
@@ -109,16 +107,13 @@ def print_now(request: HttpRequest) -> HttpResponse:
         raise ValidationError(_("Unknown care service: %(id)s.") % {"id": unit})
     if not any(s.id == site for s in gm.sites):
         raise ValidationError(_("Unknown site: %(id)s.") % {"id": site})
-    now = time.time()
-    offers = {t: o for t, o in request.session.get(_SESSION_KEY, {}).items() if o["expires"] > now}
-    token, password = secrets.token_urlsafe(18), new_password()
-    offers[token] = {"site": site, "unit": unit, "password": password, "expires": now + 600}
-    request.session[_SESSION_KEY] = dict(list(offers.items())[-10:])
-    what = services[unit].name if unit else next(s.name for s in gm.sites if s.id == site)
+    what = {"site": site, "unit": unit}
+    token, password = offers.offer(request, _SESSION_KEY, what, ttl=PASSWORD_TTL, most=10)
+    name = services[unit].name if unit else next(s.name for s in gm.sites if s.id == site)
     ctx = _page_context(
         request,
         "kits",
-        what=what,
+        what=name,
         password=password,
         download=reverse("kits-download", args=[token]),
         minutes=PASSWORD_TTL // 60,
@@ -130,10 +125,8 @@ def print_now(request: HttpRequest) -> HttpResponse:
 def download(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.has_perm(KITS):
         return _problem(request, 403, str(_NO_KITS))
-    offers = dict(request.session.get(_SESSION_KEY, {}))
-    offer = offers.pop(token, None)
-    request.session[_SESSION_KEY] = offers
-    if offer is None or offer["expires"] <= time.time():
+    offer = offers.take(request, _SESSION_KEY, token)
+    if offer is None:
         return _problem(
             request,
             410,
