@@ -26,6 +26,7 @@ from crisiscell.engine import backlog
 from crisiscell.engine.appointments import AppointmentsInvalid
 from crisiscell.engine.reprogram import PLAN_COLUMNS
 from crisiscell.inventory.group_time import group_timezone
+from crisiscell.web import uploads
 from crisiscell.web.control import CONTROL, refuse_control
 from crisiscell.web.views import _impact_now, _page_context
 from crisiscell.web.views_crisis import _render, change_route
@@ -35,7 +36,6 @@ from .models import Appointment, AppointmentImport, Plan, PlanRow, SchedulerDeci
 
 _NO_MANAGE = gettext_lazy("Your role does not allow managing appointments.")
 _NO_APPROVE = gettext_lazy("Your role does not allow approving a reprogramming plan.")
-MAX_UPLOAD = 50 * 2**20
 URGENCIES = (1, 2, 3, 4)
 
 
@@ -117,19 +117,11 @@ def _error_page(request: HttpRequest, status: int) -> HttpResponse:
 
 @change_route(APPOINTMENTS, _NO_MANAGE, _error_page)
 def import_view(request: HttpRequest) -> HttpResponse:
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise ValidationError(_("Choose a file to import."))
-    if upload.size > MAX_UPLOAD:
-        raise ValidationError(_("The file is larger than 50 MiB."))
+    data, name = uploads.uploaded(request)
     try:
-        batch = importer.import_appointments(request.user, upload.read(), upload.name)
+        batch = importer.import_appointments(request.user, data, name)
     except AppointmentsInvalid as exc:
-        request.import_errors = [str(e) for e in exc.errors[:100]]
-        if len(exc.errors) > 100:
-            request.import_errors.append(
-                _("… and %(n)s more errors.") % {"n": len(exc.errors) - 100}
-            )
+        request.import_errors = uploads.error_lines(exc.errors)
         messages.error(request, _("Nothing was imported: the file has errors."))
         return _error_page(request, 400)
     messages.success(

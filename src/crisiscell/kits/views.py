@@ -20,7 +20,7 @@ from crisiscell.documents.protect import encrypt
 from crisiscell.engine import reflex_cards
 from crisiscell.engine.census import CensusInvalid
 from crisiscell.inventory.snapshot import load_map
-from crisiscell.web import offers
+from crisiscell.web import offers, uploads
 from crisiscell.web.control import refuse_control
 from crisiscell.web.views import _page_context, _problem
 from crisiscell.web.views_crisis import _render, change_route
@@ -30,7 +30,6 @@ from .models import CensusImport, Inpatient
 
 _NO_KITS = gettext_lazy("Your role does not allow handling the downtime kits.")
 _NO_PASSWORDS = gettext_lazy("Only the crisis director prints the kit passwords.")
-MAX_UPLOAD = 50 * 2**20
 PASSWORD_TTL = 10 * 60
 _SESSION_KEY = "kit_offers"
 
@@ -78,15 +77,11 @@ def _again(request: HttpRequest, status: int) -> HttpResponse:
 
 @change_route(KITS, _NO_KITS, _again)
 def census_import(request: HttpRequest) -> HttpResponse:
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise ValidationError(_("Choose a file to import."))
-    if upload.size > MAX_UPLOAD:
-        raise ValidationError(_("The file is larger than 50 MiB."))
+    data, name = uploads.uploaded(request)
     try:
-        batch = census.import_census(request.user, upload.read(), upload.name)
+        batch = census.import_census(request.user, data, name)
     except CensusInvalid as exc:
-        request.census_errors = [str(e) for e in exc.errors[:100]]
+        request.census_errors = uploads.error_lines(exc.errors)
         messages.error(request, _("Nothing was imported: the file has errors."))
         return _again(request, 400)
     messages.success(
