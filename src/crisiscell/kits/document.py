@@ -43,7 +43,7 @@ SECTIONS = ("patients", "schedule", "directory", "crisis", "card", "forms")
 def _natural(s: str) -> tuple:
     """``"12b"`` after ``"2"``: numbers compared as numbers."""
     return tuple(
-        (0, int(p), "") if p.isdigit() else (1, 0, p.casefold())
+        (0, int(p), "") if p.isdecimal() else (1, 0, p.casefold())
         for p in re.split(r"(\d+)", s.strip())
         if p
     )
