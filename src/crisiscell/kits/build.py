@@ -230,7 +230,8 @@ def _write_all(folders: list[Path], made: Iterable[Made], generated_at: datetime
     return done
 
 
-def _check(gm, sites: Collection[str] | None, units: Collection[str] | None) -> None:
+def check_choice(gm, sites: Collection[str] | None, units: Collection[str] | None) -> None:
+    """KitError naming every site and care service chosen that the map does not have."""
     errors = []
     known_sites = {s.id for s in gm.sites}
     known_units = {s.id for s in gm.services}
@@ -258,7 +259,7 @@ def build(
     unit, or a folder that cannot be written (nothing is recorded then)."""
     t0 = time.perf_counter()
     gm = load_map()
-    _check(gm, sites, units)
+    check_choice(gm, sites, units)
     now = now or timezone.now()
     result = Result(generated_at=now, folders=[Path(f) for f in folders])
     kits = gather.kits(gm, now, sites=sites, units=units, lang=lang)

@@ -16,17 +16,15 @@ from crisiscell.documents.protect import new_password
 from crisiscell.inventory.group_time import group_timezone
 from crisiscell.inventory.snapshot import load_map
 
-from .build import KitError, site_passwords
+from .build import check_choice, site_passwords
 from .models import SitePassword
 
 
 def sheet(sites: Collection[str] | None = None, *, lang: str = "fr", user=None) -> bytes:
     """The password sheet of ``sites`` (every site by default) as a PDF, one page a site."""
     gm = load_map()
+    check_choice(gm, sites, None)
     names = {s.id: s.name for s in gm.sites}
-    unknown = sorted(set(sites or ()) - set(names))
-    if unknown:
-        raise KitError(_("Unknown site: %(id)s.") % {"id": ", ".join(unknown)})
     chosen = sorted(sites) if sites else sorted(names)
     passwords = site_passwords(chosen, user)
     now = timezone.now()

@@ -103,11 +103,16 @@ class Freshness:
     kit: Kit | None
 
 
+def stale_before(now: datetime) -> datetime:
+    """A kit made before this is stale: older than twice the period."""
+    return now - 2 * timedelta(minutes=settings.KIT_EVERY_MINUTES or 15)
+
+
 def freshness(now: datetime | None = None) -> list[Freshness]:
     """Every unit of the map with the age of its kit; stale when older than twice the period
     (or never made)."""
     now = now or timezone.now()
-    period = timedelta(minutes=settings.KIT_EVERY_MINUTES or 15)
+    limit = stale_before(now)
     kits = {(k.site, k.unit): k for k in Kit.objects.all()}
     out = []
     for s in sorted(load_map().services, key=lambda s: (s.site, s.id)):
@@ -120,7 +125,7 @@ def freshness(now: datetime | None = None) -> list[Freshness]:
                 unit_name=s.name,
                 generated_at=k.generated_at if k else None,
                 age_minutes=None if age is None else int(age.total_seconds() // 60),
-                stale=age is None or age > 2 * period,
+                stale=k is None or k.generated_at < limit,
                 kit=k,
             )
         )

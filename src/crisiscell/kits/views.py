@@ -98,10 +98,12 @@ def print_now(request: HttpRequest) -> HttpResponse:
     refuse_control([site, unit])
     gm = load_map()
     services = {s.id: s for s in gm.services}
-    if unit and (unit not in services or services[unit].site != site):
+    try:
+        build.check_choice(gm, [site], [unit] if unit else None)
+    except build.KitError as exc:
+        raise ValidationError(str(exc)) from None
+    if unit and services[unit].site != site:
         raise ValidationError(_("Unknown care service: %(id)s.") % {"id": unit})
-    if not any(s.id == site for s in gm.sites):
-        raise ValidationError(_("Unknown site: %(id)s.") % {"id": site})
     what = {"site": site, "unit": unit}
     token, password = offers.offer(request, _SESSION_KEY, what, ttl=PASSWORD_TTL, most=10)
     name = services[unit].name if unit else next(s.name for s in gm.sites if s.id == site)
