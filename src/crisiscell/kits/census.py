@@ -3,6 +3,8 @@ census, since it is a snapshot of who is in which bed now."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +18,22 @@ from crisiscell.engine.kit_content import Inpatient as Item
 from crisiscell.inventory.snapshot import load_map
 
 from .models import CensusImport, Inpatient
+
+#: The census fields, the same in the database and in `crisiscell.engine.kit_content`.
+FIELDS = tuple(f.name for f in fields(Item))
+
+
+def to_row(item: Item) -> dict:
+    """An engine patient as the fields of its database row (lists for the JSON fields)."""
+    row = {name: getattr(item, name) for name in FIELDS}
+    return {**row, "allergies": list(item.allergies), "alerts": list(item.alerts)}
+
+
+def to_item(row: Inpatient) -> Item:
+    """A database row as the engine's patient."""
+    values = {name: getattr(row, name) for name in FIELDS}
+    allergies, alerts = tuple(row.allergies or ()), tuple(row.alerts or ())
+    return Item(**{**values, "allergies": allergies, "alerts": alerts})
 
 
 def import_census(user, data: bytes, name: str) -> CensusImport:
@@ -38,22 +56,7 @@ def store(user, items: list[Item], name: str) -> CensusImport:
             at=timezone.now(), by=user, source=name[:255], count=len(items)
         )
         Inpatient.objects.bulk_create(
-            [
-                Inpatient(
-                    patient_id=i.patient_id,
-                    name=i.name,
-                    service=i.service,
-                    room=i.room,
-                    bed=i.bed,
-                    birth_date=i.birth_date,
-                    sex=i.sex,
-                    admitted=i.admitted,
-                    allergies=list(i.allergies),
-                    alerts=list(i.alerts),
-                    imported=batch,
-                )
-                for i in items
-            ],
+            [Inpatient(imported=batch, **to_row(i)) for i in items],
             batch_size=2000,
         )
         record_change(

@@ -19,6 +19,7 @@ from crisiscell.engine import reflex_cards
 from crisiscell.engine.groupmap import GroupMap
 from crisiscell.engine.kit_content import Inpatient, KitContent, Phone, ScheduleItem
 
+from . import census as census_rows
 from .models import Inpatient as InpatientRow
 from .models import ReflexCard
 
@@ -32,20 +33,7 @@ def census(service_ids: Collection[str] | None = None) -> dict[str, list[Inpatie
         rows = rows.filter(service__in=list(service_ids))
     out: dict[str, list[Inpatient]] = defaultdict(list)
     for r in rows.iterator(chunk_size=2000):
-        out[r.service].append(
-            Inpatient(
-                patient_id=r.patient_id,
-                name=r.name,
-                service=r.service,
-                birth_date=r.birth_date,
-                sex=r.sex,
-                room=r.room,
-                bed=r.bed,
-                admitted=r.admitted,
-                allergies=tuple(r.allergies or ()),
-                alerts=tuple(r.alerts or ()),
-            )
-        )
+        out[r.service].append(census_rows.to_item(r))
     return out
 
 

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from crisiscell.engine.groupmap import GroupMap
 from crisiscell.inventory.snapshot import load_map
 
 from .build import build
@@ -108,14 +109,15 @@ def stale_before(now: datetime) -> datetime:
     return now - 2 * timedelta(minutes=settings.KIT_EVERY_MINUTES or 15)
 
 
-def freshness(now: datetime | None = None) -> list[Freshness]:
-    """Every unit of the map with the age of its kit; stale when older than twice the period
-    (or never made)."""
+def freshness(gm: GroupMap | None = None, now: datetime | None = None) -> list[Freshness]:
+    """Every unit of the map (``gm``, or the database's) with the age of its kit; stale when
+    older than twice the period (or never made)."""
     now = now or timezone.now()
+    gm = gm or load_map()
     limit = stale_before(now)
     kits = {(k.site, k.unit): k for k in Kit.objects.all()}
     out = []
-    for s in sorted(load_map().services, key=lambda s: (s.site, s.id)):
+    for s in sorted(gm.services, key=lambda s: (s.site, s.id)):
         k = kits.get((s.site, s.id))
         age = None if k is None else now - k.generated_at
         out.append(

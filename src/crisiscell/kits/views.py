@@ -34,8 +34,8 @@ PASSWORD_TTL = 10 * 60
 _SESSION_KEY = "kit_offers"
 
 
-def _sites(rows: list[schedule.Freshness]) -> list[dict]:
-    names = {s.id: s.name for s in load_map().sites}
+def _sites(rows: list[schedule.Freshness], gm) -> list[dict]:
+    names = {s.id: s.name for s in gm.sites}
     out: dict[str, dict] = {}
     for r in rows:
         site = out.setdefault(
@@ -47,11 +47,12 @@ def _sites(rows: list[schedule.Freshness]) -> list[dict]:
 
 
 def _context(request: HttpRequest, **extra) -> dict:
-    rows = schedule.freshness()
+    gm = load_map()
+    rows = schedule.freshness(gm)
     return _page_context(
         request,
         "kits",
-        sites=_sites(rows),
+        sites=_sites(rows, gm),
         stale=sum(r.stale for r in rows),
         total=len(rows),
         period=settings.KIT_EVERY_MINUTES,
