@@ -25,7 +25,7 @@ from crisiscell.web.control import refuse_control
 from crisiscell.web.views import _page_context, _problem
 from crisiscell.web.views_crisis import _render, change_route
 
-from . import build, cards, census, passwords, schedule
+from . import build, cards, census, gather, passwords, schedule
 from .models import CensusImport, Inpatient
 
 _NO_KITS = gettext_lazy("Your role does not allow handling the downtime kits.")
@@ -132,7 +132,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
         )
     site, unit = offer["site"], offer["unit"]
     lang = translation.get_language() or "fr"
-    kits = build.gather.kits(
+    kits = gather.kits(
         load_map(), timezone.now(), sites=[site], units=[unit] if unit else None, lang=lang
     )
     made = build.make(kits, {site: offer["password"]}, lang=lang)
